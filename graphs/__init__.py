@@ -1,0 +1,1 @@
+"""LangGraph state machines: the episode loop, LLaMAC and HMAS-2."""

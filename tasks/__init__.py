@@ -1,0 +1,1 @@
+"""Tasks: Grid Transportation (Easy/Hard), System Resource Allocation, STEER matrix games."""
