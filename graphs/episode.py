@@ -1,0 +1,321 @@
+"""The one episode loop every coordinator runs in (design seam 2).
+
+::
+
+    observe -> decide -> execute -> remember -> (done? finish : observe)
+                  \\__ end_reason __________/^
+
+``decide`` asks whatever coordinator the CLI handed over (LLaMAC, HMAS-2, greedy, a STEER policy, a
+student) through ``tasks.coordinator.Coordinator``; everything else -- stepping the task, memory,
+counters, the step lines, the summary, checkpointing -- is the same for all of them, so their
+results compare like for like.
+
+Durable runs are LangGraph's: the graph state (task state, memory window, counters) is checkpointed
+after every node, so ``resume`` only re-invokes the graph on its thread. The task state is kept as
+tagged JSON (``graphs.state_codec``) so any checkpointer stores it exactly. The task, coordinator
+and run files are not state: they travel in the run *context*, rebuilt by the CLI from config.json.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol, TypedDict
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from graphs.state_codec import decode, encode
+from llamac.results import EpisodeFiles
+from tasks.base import Outcome, Task
+from tasks.coordinator import Coordinator, Decision, StepMemory
+
+
+def _sum_counters(left: Mapping[str, float], right: Mapping[str, float]) -> dict[str, float]:
+    """Reducer: counters of successive decisions add up."""
+    out = dict(left or {})
+    for key, value in (right or {}).items():
+        out[key] = out.get(key, 0) + value
+    return out
+
+
+class EpisodeState(TypedDict, total=False):
+    """What the checkpointer stores: enough to continue the episode with nothing else."""
+
+    t: int  # environment steps executed so far
+    state: str  # current task state (state_codec)
+    states: Annotated[list[str], operator.add]  # every task state, the initial one first
+    outcomes: Annotated[list[str], operator.add]  # one Outcome per executed step
+    history: Annotated[list[str], operator.add]  # StepMemory per executed step (long-term memory)
+    decision: str | None  # the pending Decision (state_codec)
+    counters: Annotated[dict[str, float], _sum_counters]  # summed Decision.counters
+    wall_s: Annotated[float, operator.add]  # time spent inside nodes (not downtime between resumes)
+    done: bool
+    success: bool
+    end_reason: str | None  # success | a task failure | max_steps | a Decision.end_reason
+    summary: dict[str, Any] | None  # set once, by finish
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What the progress display hears after every step."""
+
+    episode: int
+    t: int
+    step_limit: int
+    counters: Mapping[str, float]
+    done: bool
+    success: bool
+    end_reason: str | None
+
+
+class MemoryMirror(Protocol):
+    """The run's memory store (llamac.memory), mirrored so other processes can read the episode."""
+
+    async def append(self, run_id: str, item: StepMemory) -> None: ...
+
+
+@dataclass
+class EpisodeContext:
+    """Per-run objects the nodes use but the checkpointer must not store."""
+
+    task: Task
+    coordinator: Coordinator
+    episode: int = 0
+    files: EpisodeFiles | None = None
+    memory: MemoryMirror | None = None
+    memory_key: str = ""
+    max_steps: int | None = None
+    on_step: Callable[[StepReport], None] | None = None
+
+    @property
+    def step_limit(self) -> int:
+        limit = self.task.step_limit
+        return min(limit, self.max_steps) if self.max_steps else limit
+
+
+Ctx = Runtime[EpisodeContext]
+
+
+# ------------------------------------------------------------------------------------------ nodes
+async def observe(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
+    """Stop before deciding when the step budget is used up (a task without its own limit, --max-steps)."""
+    started = time.perf_counter()
+    if state["t"] >= runtime.context.step_limit:
+        return {"done": True, "end_reason": "max_steps", "wall_s": time.perf_counter() - started}
+    return {"decision": None, "wall_s": time.perf_counter() - started}
+
+
+async def decide(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
+    """Ask the coordinator; its counters are booked here, where the tokens were spent."""
+    started = time.perf_counter()
+    ctx = runtime.context
+    history = [decode(x) for x in state.get("history", [])]
+    decision = await ctx.coordinator.decide(ctx.task, decode(state["state"]), history)
+    plain = Decision(
+        joint_action=dict(decision.joint_action),
+        counters=dict(decision.counters),
+        end_reason=decision.end_reason,
+    )
+    return {
+        "decision": encode(plain),
+        "counters": dict(decision.counters),
+        "wall_s": time.perf_counter() - started,
+    }
+
+
+async def execute(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
+    """Apply the joint action to the task; the task decides legality, feedback and termination."""
+    started = time.perf_counter()
+    ctx = runtime.context
+    decision: Decision = decode(state["decision"])
+    outcome = ctx.task.step(decode(state["state"]), decision.joint_action)
+    return {"outcomes": [encode(outcome)], "wall_s": time.perf_counter() - started}
+
+
+async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
+    """Record the step: memory (checkpointed, mirrored), the step line, progress; advance t."""
+    started = time.perf_counter()
+    ctx = runtime.context
+    t = state["t"]
+    decision: Decision = decode(state["decision"])
+    line: dict[str, Any] = {
+        "episode": ctx.episode,
+        "t": t,
+        "joint_action": dict(decision.joint_action),
+        "counters": dict(decision.counters),
+    }
+    update: dict[str, Any] = {}
+    if decision.end_reason is not None:
+        line.update(executed=False, done=True, success=False, end_reason=decision.end_reason)
+        update.update(done=True, success=False, end_reason=decision.end_reason)
+    else:
+        outcome: Outcome = decode(state["outcomes"][-1])
+        before = decode(state["state"])
+        item = StepMemory(
+            t=t,
+            state_text=ctx.task.state_text(before),
+            plan=dict(decision.joint_action),
+            rewards=dict(outcome.rewards),
+            feedback=tuple(outcome.feedback),
+        )
+        done, reason = outcome.done, None
+        if outcome.done:
+            reason = "success" if outcome.success else (outcome.failure or "failure")
+        elif t + 1 >= ctx.step_limit:
+            done, reason = True, ("max_steps" if ctx.step_limit < ctx.task.step_limit else "step_limit")
+        line.update(
+            executed=True,
+            rewards=dict(outcome.rewards),
+            feedback=list(outcome.feedback),
+            info=dict(outcome.info),
+            done=done,
+            success=bool(outcome.success),
+            end_reason=reason,
+            state_text=ctx.task.state_text(outcome.state),
+        )
+        next_state = encode(outcome.state)
+        update.update(
+            t=t + 1,
+            state=next_state,
+            states=[next_state],
+            history=[encode(item)],
+            done=done,
+            success=bool(outcome.success),
+            end_reason=reason,
+        )
+        if ctx.memory is not None:
+            await ctx.memory.append(ctx.memory_key, item)
+    if ctx.files is not None:
+        ctx.files.append_step(line)
+    if ctx.on_step is not None:
+        counters = _sum_counters(state.get("counters", {}), {})
+        ctx.on_step(
+            StepReport(ctx.episode, update.get("t", t), ctx.step_limit, counters, update["done"],
+                       update.get("success", False), update.get("end_reason"))
+        )
+    update["wall_s"] = time.perf_counter() - started
+    return update
+
+
+async def finish(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
+    """Write the episode summary (also for stopped episodes: partial results are results)."""
+    ctx = runtime.context
+    summary = episode_summary(
+        ctx,
+        states=[decode(x) for x in state.get("states", [])],
+        outcomes=[decode(x) for x in state.get("outcomes", [])][: state["t"]],
+        counters=state.get("counters", {}),
+        wall_s=state.get("wall_s", 0.0),
+        success=bool(state.get("success")),
+        end_reason=state.get("end_reason"),
+        steps=state["t"],
+    )
+    if ctx.files is not None:
+        ctx.files.write_summary(summary)
+    return {"summary": summary}
+
+
+def episode_summary(
+    ctx: EpisodeContext,
+    *,
+    states: Sequence[Any],
+    outcomes: Sequence[Outcome],
+    counters: Mapping[str, float],
+    wall_s: float,
+    success: bool,
+    end_reason: str | None,
+    steps: int,
+) -> dict[str, Any]:
+    """The metrics of one episode (issue 5 item 5) plus the task's own."""
+    c = {k: float(v) for k, v in counters.items()}
+    summary: dict[str, Any] = {
+        "episode": ctx.episode,
+        "task": ctx.task.name,
+        "family": ctx.task.family,
+        "coordinator": ctx.coordinator.name,
+        "success": success,
+        "steps": steps,
+        "end_reason": end_reason,
+        "feedback": c.get("feedback", 0.0),
+        "tokens": c.get("prompt_tokens", 0.0) + c.get("completion_tokens", 0.0),
+        "prompt_tokens": c.get("prompt_tokens", 0.0),
+        "completion_tokens": c.get("completion_tokens", 0.0),
+        "cached_tokens": c.get("cached_tokens", 0.0),
+        "llm_calls": c.get("llm_calls", 0.0),
+        "gate_skips": c.get("gate_skips", 0.0),
+        "invalid_answers": c.get("invalid_answers", 0.0),
+        "retries": c.get("retries", 0.0),
+        "plan_rounds": c.get("plan_rounds", 0.0),
+        "wall_s": round(wall_s, 6),
+        "counters": c,
+    }
+    summary["task_metrics"] = dict(ctx.task.episode_metrics(list(states), list(outcomes)))
+    return summary
+
+
+# ------------------------------------------------------------------------------------------ edges
+def after_observe(state: EpisodeState) -> Literal["decide", "finish"]:
+    return "finish" if state.get("done") else "decide"
+
+
+def after_decide(state: EpisodeState) -> Literal["execute", "remember"]:
+    return "remember" if decode(state["decision"]).end_reason is not None else "execute"
+
+
+def after_remember(state: EpisodeState) -> Literal["observe", "finish"]:
+    return "finish" if state.get("done") else "observe"
+
+
+def build_episode_graph() -> StateGraph:
+    """The graph is the diagram: compile it with a checkpointer and run it with an EpisodeContext."""
+    g = StateGraph(EpisodeState, context_schema=EpisodeContext)
+    g.add_node("observe", observe)
+    g.add_node("decide", decide)
+    g.add_node("execute", execute)
+    g.add_node("remember", remember)
+    g.add_node("finish", finish)
+    g.add_edge(START, "observe")
+    g.add_conditional_edges("observe", after_observe)  # step budget left? decide : finish
+    g.add_conditional_edges("decide", after_decide)  # a coordinator's end_reason skips execution
+    g.add_edge("execute", "remember")  # every executed step is remembered
+    g.add_conditional_edges("remember", after_remember)  # done? finish : next step
+    g.add_edge("finish", END)
+    return g
+
+
+def initial_input(task: Task) -> EpisodeState:
+    first = encode(task.initial_state())
+    return EpisodeState(
+        t=0, state=first, states=[first], outcomes=[], history=[], decision=None,
+        counters={}, wall_s=0.0, done=False, success=False, end_reason=None, summary=None,
+    )
+
+
+async def play_episode(
+    ctx: EpisodeContext, *, checkpointer: BaseCheckpointSaver, thread_id: str
+) -> dict[str, Any]:
+    """Run, or continue, the episode on ``thread_id``; returns its summary.
+
+    A finished thread returns its stored summary without running; an interrupted one continues from
+    its last checkpoint (the node that failed runs again), after cutting the steps file back to
+    the checkpointed step so no line is written twice.
+    """
+    graph = build_episode_graph().compile(checkpointer=checkpointer)
+    config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 4 * ctx.step_limit + 10}
+    snapshot = await graph.aget_state(config)
+    values = snapshot.values or {}
+    if values.get("summary"):
+        return values["summary"]
+    if values:
+        if ctx.files is not None:
+            ctx.files.keep_steps_before(values["t"])
+        result = await graph.ainvoke(None, config, context=ctx, durability="sync")
+    else:
+        if ctx.files is not None:
+            ctx.files.keep_steps_before(0)
+        result = await graph.ainvoke(initial_input(ctx.task), config, context=ctx, durability="sync")
+    return result["summary"]

@@ -1,0 +1,185 @@
+"""The run folder: what a run leaves behind, readable without llamac.
+
+Layout (one folder per run)::
+
+    RUN_DIR/
+      config.json              everything needed to rebuild task(s) + coordinator (resume reads it)
+      checkpoints.sqlite       LangGraph checkpoints (absent when LLAMAC_CHECKPOINT_URL names PostgreSQL)
+      calls.jsonl              one line per LLM call (written by llamac.metering)
+      summary.json             the run: one row per finished episode + aggregates
+      episodes/000/steps.jsonl one JSON line per environment step (or stopped decision)
+      episodes/000/summary.json one summary per episode (the metrics of issue 5 item 5)
+
+Why per-episode folders: an episode is the unit of resume; its steps file can be cut back to the
+last checkpointed step without touching the other episodes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG = "config.json"
+SUMMARY = "summary.json"
+STEPS = "steps.jsonl"
+CHECKPOINTS = "checkpoints.sqlite"
+CALLS = "calls.jsonl"
+
+METRICS = (
+    "success",
+    "steps",
+    "feedback",
+    "tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "llm_calls",
+    "gate_skips",
+    "invalid_answers",
+    "retries",
+    "plan_rounds",
+    "wall_s",
+)
+"""Summary fields every episode has, whichever coordinator ran it (absent counters are 0)."""
+
+
+class RunFolderError(ValueError):
+    """A run folder that is missing or not a llamac run (a user error at the CLI)."""
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars in task metrics
+        return value.item()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Write atomically, so an interrupted run never leaves half a summary."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    tmp.replace(path)
+
+
+@dataclass(frozen=True)
+class EpisodeFiles:
+    """The files of one episode of a run."""
+
+    folder: Path
+
+    @property
+    def steps(self) -> Path:
+        return self.folder / STEPS
+
+    @property
+    def summary(self) -> Path:
+        return self.folder / SUMMARY
+
+    def append_step(self, line: Mapping[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.steps.open("a") as fh:
+            fh.write(json.dumps(line, default=_json_default) + "\n")
+            fh.flush()
+
+    def read_steps(self) -> list[dict[str, Any]]:
+        if not self.steps.exists():
+            return []
+        return [json.loads(x) for x in self.steps.read_text().splitlines() if x.strip()]
+
+    def keep_steps_before(self, t: int) -> None:
+        """Drop lines of steps ``>= t``: a resumed episode re-runs them from its checkpoint.
+
+        Needed because a step line is written inside the graph node, before LangGraph has stored
+        that node's checkpoint; an interruption between the two would otherwise duplicate it.
+        """
+        lines = [x for x in self.read_steps() if x["t"] < t]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.steps.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(x, default=_json_default) + "\n" for x in lines))
+        tmp.replace(self.steps)
+
+    def write_summary(self, summary: Mapping[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_json(self.summary, dict(summary))
+
+    def read_summary(self) -> dict[str, Any] | None:
+        return json.loads(self.summary.read_text()) if self.summary.exists() else None
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+
+    @classmethod
+    def create(cls, path: Path | str) -> RunFolder:
+        path = Path(path)
+        if (path / CONFIG).exists():
+            raise RunFolderError(f"{path} already holds a run; use 'resume {path}' or another --out")
+        path.mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: Path | str) -> RunFolder:
+        path = Path(path)
+        if not path.is_dir():
+            raise RunFolderError(f"no run folder at {path}")
+        if not (path / CONFIG).is_file():
+            raise RunFolderError(f"{path} is not a llamac run folder (no {CONFIG})")
+        return cls(path)
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / CHECKPOINTS
+
+    @property
+    def calls(self) -> Path:
+        return self.path / CALLS
+
+    def episode(self, index: int) -> EpisodeFiles:
+        return EpisodeFiles(self.path / "episodes" / f"{index:03d}")
+
+    def write_config(self, config: Mapping[str, Any]) -> None:
+        _write_json(self.path / CONFIG, dict(config))
+
+    def read_config(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / CONFIG).read_text())
+        except json.JSONDecodeError as exc:
+            raise RunFolderError(f"{self.path / CONFIG} is not valid JSON: {exc.msg}") from None
+
+    def write_run_summary(self, episodes: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+        summary = aggregate(list(episodes))
+        _write_json(self.path / SUMMARY, summary)
+        return summary
+
+
+def _mean_std(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    std = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return {"mean": statistics.fmean(values), "std": std}
+
+
+def aggregate(episodes: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Success as a rate; other metrics as mean(std) over successful episodes (as the paper reports)
+    and over all episodes."""
+    wins = [e for e in episodes if e.get("success")]
+    out: dict[str, Any] = {
+        "episodes": [dict(e) for e in episodes],
+        "n_episodes": len(episodes),
+        "success_rate": (len(wins) / len(episodes)) if episodes else math.nan,
+        "over_successful": {},
+        "over_all": {},
+    }
+    for key in METRICS:
+        if key == "success":
+            continue
+        out["over_successful"][key] = _mean_std([float(e.get(key, 0)) for e in wins])
+        out["over_all"][key] = _mean_std([float(e.get(key, 0)) for e in episodes])
+    return out
