@@ -8,9 +8,28 @@ the budget directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+import httpx
+import openai
+import structlog
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+
+from llamac.retries import retrying
+from llamac.scripted_model import ScriptedChatModel
+from llamac.settings import Settings
+from llamac.structured import DOWNGRADE, StructuredPath, bind_structured, first_path, text_of, unpack
+
+if TYPE_CHECKING:
+    from llamac.budget import TokenBudget
+    from llamac.metering import Metering
 
 
 class Role(StrEnum):
@@ -74,3 +93,195 @@ class Gateway(Protocol):
         step: int,
         schema: dict[str, Any] | None = None,
     ) -> CallResult: ...
+
+
+class GatewayConfigError(ValueError):
+    """The settings do not name a reachable model (e.g. local provider without a server URL)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The implementation behind the contract.
+# ---------------------------------------------------------------------------------------------
+
+ChatModelFactory = Callable[[str, str], "BaseChatModel"]
+"""(model name, role) -> chat model; tests pass one returning a ScriptedChatModel."""
+
+_CHARS_PER_TOKEN = 3  # a deliberately high token estimate for reservations (prompts are dense)
+_MESSAGE_OVERHEAD = 8
+
+
+def label_line(role: str, agent: str | None) -> str:
+    return f"[role={role} agent={agent or '-'}]"
+
+
+def labelled(messages: list[ChatMessage], role: str, agent: str | None) -> list[ChatMessage]:
+    """The messages with ``[role=... agent=...]`` as the last line of the last message.
+
+    Last, not first: the part shared by the roles of a step comes first so prefix caches reuse it
+    (spec section 4); the label still makes concurrent requests distinct in logs and cassettes.
+    """
+    if not messages:
+        raise ValueError("a call needs at least one message")
+    last = messages[-1]
+    return [*messages[:-1], ChatMessage(last.role, f"{last.content}\n{label_line(role, agent)}")]
+
+
+def estimate_prompt_tokens(messages: list[ChatMessage]) -> int:
+    return sum(math.ceil(len(m.content) / _CHARS_PER_TOKEN) + _MESSAGE_OVERHEAD for m in messages)
+
+
+class LLMGateway:
+    """``Gateway`` over langchain chat models (``ChatOpenAI`` for every OpenAI-compatible endpoint).
+
+    ``base_url`` overrides where the models live (the CLI passes the started local server's URL);
+    ``budget`` (a ``llamac.budget.TokenBudget``) and ``metering`` (``llamac.metering.Metering``) are
+    optional so unit tests can leave them out; ``chat_model_factory`` replaces ``ChatOpenAI``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        run_id: str,
+        budget: TokenBudget | None = None,
+        metering: Metering | None = None,
+        chat_model_factory: ChatModelFactory | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.settings = settings
+        self.budget = budget
+        self.metering = metering
+        self._factory = chat_model_factory
+        self._provider = settings.resolved_provider()
+        self._endpoint = settings.resolved_endpoint()
+        self._base_url = base_url or (settings.local_url if self._provider == "local" else settings.openai_base_url)
+        if self._factory is None and self._provider == "local" and not self._base_url:
+            raise GatewayConfigError(
+                "the local provider needs a running server: start one (python -m llamac.local_model serve) "
+                "and set LLAMAC_LOCAL_URL, or let the CLI start it"
+            )
+        self._models: dict[str, BaseChatModel] = {}
+        # An endpoint that refused a structured path keeps the weaker one for the rest of the run.
+        self._paths: dict[str, StructuredPath] = {}
+        self._log = structlog.get_logger("llamac.gateway").bind(run=run_id)
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
+
+    def model_for(self, role: str) -> str:
+        return self.settings.model_for(role)
+
+    def chat_model(self, role: str) -> BaseChatModel:
+        """The (cached) chat model of a role's model name."""
+        name = self.model_for(role)
+        if name not in self._models:
+            self._models[name] = self._factory(name, role) if self._factory else self._chat_openai(name)
+        return self._models[name]
+
+    def _chat_openai(self, name: str) -> BaseChatModel:
+        s = self.settings
+        key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+        extra_body: dict[str, Any] | None = None
+        if self._endpoint == "llama_cpp":
+            # llama-cpp-python ignores max_completion_tokens and defaults repeat_penalty to 1.1,
+            # which flipped the 0.5B model's plans (../shared/local-model.md).
+            extra_body = {"repeat_penalty": 1.0, "max_tokens": s.max_output_tokens}
+        return ChatOpenAI(
+            model=name,
+            api_key=key or "no-key-needed",  # the local server and many self-hosted ones take any key
+            base_url=self._base_url,
+            temperature=s.temperature,
+            max_tokens=s.max_output_tokens,
+            timeout=httpx.Timeout(s.request_timeout_s, connect=s.connect_timeout_s),
+            max_retries=0,  # tenacity (llamac.retries) is the only retry layer
+            streaming=False,  # streamed answers from llama.cpp carry no usage
+            use_responses_api=False,
+            extra_body=extra_body,
+        )
+
+    def _path(self, model_name: str, model: BaseChatModel) -> StructuredPath:
+        if isinstance(model, ScriptedChatModel):
+            return "scripted"
+        if self._factory is not None and not isinstance(model, ChatOpenAI):
+            return "plain"
+        return self._paths.get(model_name, first_path(self._endpoint))
+
+    async def call(
+        self,
+        *,
+        role: Role | str,
+        agent: str | None,
+        messages: list[ChatMessage],
+        step: int,
+        schema: dict[str, Any] | None = None,
+    ) -> CallResult:
+        role = str(role.value if isinstance(role, Role) else role)
+        sent = labelled(messages, role, agent)
+        model_name = self.model_for(role)
+        model = self.chat_model(role)
+        reserved = estimate_prompt_tokens(sent) + self.settings.max_output_tokens
+        reservation = await self.budget.reserve(reserved) if self.budget is not None else None
+        retries = 0
+
+        def count_retry(_: Any) -> None:
+            nonlocal retries
+            retries += 1
+
+        lc_messages = [_to_langchain(m) for m in sent]
+        started = time.perf_counter()
+        used = 0
+        try:
+            while True:
+                path = self._path(model_name, model) if schema is not None else "plain"
+                runnable = bind_structured(model, path, schema) if schema is not None else model
+                try:
+                    async for attempt in retrying(
+                        self.settings.max_retries, self.settings.retry_base_s, self.settings.retry_max_wait_s, count_retry
+                    ):
+                        with attempt:
+                            output = await runnable.ainvoke(lc_messages)
+                    break
+                except openai.BadRequestError as exc:
+                    weaker = DOWNGRADE.get(path)
+                    if schema is None or weaker is None or isinstance(model, ScriptedChatModel):
+                        raise
+                    self._log.warning("structured_path_refused", path=path, next=weaker, error=str(exc)[:200])
+                    self._paths[model_name] = weaker
+            raw, parsed = unpack(output)
+            text = text_of(raw)
+            usage = raw.usage_metadata or {}
+            prompt_tokens = int(usage.get("input_tokens", 0))
+            completion_tokens = int(usage.get("output_tokens", 0))
+            cached = int((usage.get("input_token_details") or {}).get("cache_read", 0) or 0)
+            # A provider that reports no usage is charged the worst case it was granted.
+            used = prompt_tokens + completion_tokens if usage else reserved
+        finally:
+            if reservation is not None:
+                await self.budget.settle(reservation, used)
+        if schema is None:
+            parsed = None
+        record = CallRecord(
+            run=self.run_id,
+            step=step,
+            role=role,
+            agent=agent,
+            model=model_name,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cached_tokens=cached,
+            latency_s=round(time.perf_counter() - started, 6),
+            retries=retries,
+            structured_path=path if schema is not None else ("scripted" if isinstance(model, ScriptedChatModel) else "plain"),
+            valid=(parsed is not None) if schema is not None else bool(text.strip()),
+            reserved_tokens=reserved,
+        )
+        if self.metering is not None:
+            self.metering.record(record)
+        self._log.info("llm_call", **asdict(record))
+        return CallResult(text=text, parsed=parsed, record=record)
+
+
+def _to_langchain(message: ChatMessage) -> BaseMessage:
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    return kinds[message.role](content=message.content)
