@@ -22,13 +22,14 @@ import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Protocol, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from graphs.state_codec import decode, encode
+from llamac.memory import MemoryStore
 from llamac.results import EpisodeFiles
 from tasks.base import Outcome, Task
 from tasks.coordinator import Coordinator, Decision, StepMemory
@@ -72,12 +73,6 @@ class StepReport:
     end_reason: str | None
 
 
-class MemoryMirror(Protocol):
-    """The run's memory store (llamac.memory), mirrored so other processes can read the episode."""
-
-    async def append(self, run_id: str, item: StepMemory) -> None: ...
-
-
 @dataclass
 class EpisodeContext:
     """Per-run objects the nodes use but the checkpointer must not store."""
@@ -86,8 +81,7 @@ class EpisodeContext:
     coordinator: Coordinator
     episode: int = 0
     files: EpisodeFiles | None = None
-    memory: MemoryMirror | None = None
-    memory_key: str = ""
+    memory: MemoryStore | None = None  # the run's store, mirrored so other processes can read the episode
     max_steps: int | None = None
     on_step: Callable[[StepReport], None] | None = None
 
@@ -188,11 +182,11 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
             end_reason=reason,
         )
         if ctx.memory is not None:
-            await ctx.memory.append(ctx.memory_key, item)
+            await ctx.memory.append_step(item)
     if ctx.files is not None:
         ctx.files.append_step(line)
     if ctx.on_step is not None:
-        counters = _sum_counters(state.get("counters", {}), {})
+        counters = dict(state.get("counters", {}))
         ctx.on_step(
             StepReport(ctx.episode, update.get("t", t), ctx.step_limit, counters, update["done"],
                        update.get("success", False), update.get("end_reason"))
@@ -313,9 +307,21 @@ async def play_episode(
     if values:
         if ctx.files is not None:
             ctx.files.keep_steps_before(values["t"])
+        await _sync_memory(ctx, [decode(x) for x in values.get("history", [])])
         result = await graph.ainvoke(None, config, context=ctx, durability="sync")
     else:
         if ctx.files is not None:
             ctx.files.keep_steps_before(0)
+        await _sync_memory(ctx, [])
         result = await graph.ainvoke(initial_input(ctx.task), config, context=ctx, durability="sync")
     return result["summary"]
+
+
+async def _sync_memory(ctx: EpisodeContext, history: list[StepMemory]) -> None:
+    """Make the mirrored store hold exactly the checkpointed memory (the checkpoint is the truth)."""
+    if ctx.memory is None:
+        return
+    if await ctx.memory.all_steps() != history:
+        await ctx.memory.clear()
+        for item in history:
+            await ctx.memory.append_step(item)

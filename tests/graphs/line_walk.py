@@ -6,6 +6,7 @@ do not depend on the grid's rules.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,9 +72,10 @@ class WalkRightCoordinator:
     name = "walk_right"
 
     def __init__(self, fail_at: int | None = None, end_at: int | None = None,
-                 exc: type[BaseException] = RuntimeError) -> None:
-        self.fail_at, self.end_at, self.exc = fail_at, end_at, exc
+                 exc: type[BaseException] = RuntimeError, hang_at: int | None = None) -> None:
+        self.fail_at, self.end_at, self.exc, self.hang_at = fail_at, end_at, exc, hang_at
         self.calls = 0
+        self.hanging = asyncio.Event()
 
     async def decide(self, task: LineWalkTask, state: WalkState, history: Sequence[StepMemory]) -> Decision:
         self.calls += 1
@@ -81,6 +83,10 @@ class WalkRightCoordinator:
         if self.fail_at is not None and state.t == self.fail_at:
             self.fail_at = None
             raise self.exc("scripted interruption")
+        if self.hang_at is not None and state.t == self.hang_at:
+            self.hang_at = None
+            self.hanging.set()
+            await asyncio.sleep(3600)  # until cancelled, as Ctrl-C cancels asyncio.run's main task
         counters = {"llm_calls": 2, "prompt_tokens": 100 + state.t, "completion_tokens": 10, "plan_rounds": 1}
         if self.end_at is not None and state.t == self.end_at:
             return Decision(joint_action={}, counters=counters, end_reason="budget_exhausted")
