@@ -1,0 +1,210 @@
+"""The PPO machinery every algorithm shares (spec ``steer.md`` section 3).
+
+Per-agent PPO: each agent has its own ratio (no product over agents, except HAPPO's weighting, which
+that module adds), a clipped surrogate, an entropy bonus and a Huber value loss on value-normalised
+returns with value clipping. Advantages come from per-agent GAE on each agent's *own* reward, so the
+general-sum games work, and are normalised over the batch. Every algorithm module reads top to bottom
+as: build the network, ``act`` for rollouts, ``update`` built from the functions here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from rl_bridge.rollout import Rollout
+
+
+@dataclass
+class PPOConfig:
+    """Hyper-parameters; the defaults are the authors' matrix-game settings."""
+
+    lr: float = 5e-4
+    """Adam learning rate (actor and critic share one optimiser where they share a trunk)."""
+    adam_eps: float = 1e-5
+    n_envs: int = 10
+    """Environments stepped together as one batch (the authors' rollout threads)."""
+    episode_length: int = 100
+    """Steps per environment per update (the authors' ``episode_length``; episodes auto-reset)."""
+    total_steps: int = 200_000
+    """Environment steps over the whole run (summed over environments)."""
+    ppo_epochs: int = 5
+    n_minibatches: int = 1
+    clip: float = 0.2
+    entropy_coef: float = 0.05
+    value_coef: float = 1.0
+    huber_delta: float = 10.0
+    max_grad_norm: float = 10.0
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+
+    @property
+    def n_updates(self) -> int:
+        return max(1, self.total_steps // (self.n_envs * self.episode_length))
+
+
+class ValueNorm(nn.Module):
+    """Running mean/std of the returns, one per agent (the MAPPO/MAT ``ValueNorm``, beta 0.99999).
+
+    Critics predict *normalised* returns; GAE works on de-normalised values.
+    """
+
+    def __init__(self, n_agents: int, beta: float = 0.99999, eps: float = 1e-5):
+        super().__init__()
+        self.beta, self.eps = beta, eps
+        self.register_buffer("mean", torch.zeros(n_agents, dtype=torch.float64))
+        self.register_buffer("mean_sq", torch.zeros(n_agents, dtype=torch.float64))
+        self.register_buffer("debias", torch.zeros((), dtype=torch.float64))
+
+    def _stats(self) -> tuple[torch.Tensor, torch.Tensor]:
+        d = self.debias.clamp(min=self.eps)
+        mean, mean_sq = self.mean / d, self.mean_sq / d
+        return mean.float(), (mean_sq - mean**2).clamp(min=1e-2).sqrt().float()
+
+    @torch.no_grad()
+    def update(self, returns: torch.Tensor) -> None:
+        """``returns`` [..., n_agents]."""
+        x = returns.reshape(-1, returns.shape[-1]).double()
+        self.mean.mul_(self.beta).add_(x.mean(0) * (1 - self.beta))
+        self.mean_sq.mul_(self.beta).add_((x**2).mean(0) * (1 - self.beta))
+        self.debias.mul_(self.beta).add_(1 - self.beta)
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        mean, std = self._stats()
+        return (x - mean) / std
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        mean, std = self._stats()
+        return x * std + mean
+
+
+# ---------------------------------------------------------------------------------- advantages
+@torch.no_grad()
+def gae(rewards: torch.Tensor, values: torch.Tensor, last_values: torch.Tensor, dones: torch.Tensor, gamma: float, lam: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-agent GAE: ``rewards``/``values`` [T, E, n] (values de-normalised), ``dones`` [T, E].
+
+    Agent i's advantage uses only agent i's reward and agent i's own critic. ``dones[t]`` means the
+    episode ended with step t, so no bootstrap crosses it. Returns advantages and returns, [T, E, n].
+    """
+    steps = rewards.shape[0]
+    adv = torch.zeros_like(rewards)
+    running = torch.zeros_like(last_values)
+    for t in reversed(range(steps)):
+        next_v = last_values if t == steps - 1 else values[t + 1]
+        alive = (1.0 - dones[t].float()).unsqueeze(-1)
+        delta = rewards[t] + gamma * next_v * alive - values[t]
+        running = delta + gamma * lam * alive * running
+        adv[t] = running
+    return adv, adv + values
+
+
+def advantages_and_targets(rollout: Rollout, value_norm: ValueNorm, cfg: PPOConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """GAE on de-normalised values, then update the normaliser and return (normalised advantages,
+    normalised returns), both flattened to [T*E, n]."""
+    adv, returns = gae(
+        rollout.rewards,
+        value_norm.denormalize(rollout.values),
+        value_norm.denormalize(rollout.last_values),
+        rollout.dones,
+        cfg.gamma,
+        cfg.gae_lambda,
+    )
+    value_norm.update(returns)
+    adv = adv.flatten(0, 1)
+    adv = (adv - adv.mean()) / (adv.std() + 1e-5)
+    return adv, value_norm.normalize(returns.flatten(0, 1))
+
+
+# -------------------------------------------------------------------------------------- losses
+def clipped_surrogate(logp: torch.Tensor, old_logp: torch.Tensor, adv: torch.Tensor, clip: float, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-element negated PPO-clip objective; ``weight`` is HAPPO's product of earlier agents' ratios."""
+    ratio = torch.exp(logp - old_logp)
+    w = 1.0 if weight is None else weight
+    return -torch.min(w * ratio * adv, w * ratio.clamp(1 - clip, 1 + clip) * adv)
+
+
+def huber(x: torch.Tensor, delta: float) -> torch.Tensor:
+    return nn.functional.huber_loss(x, torch.zeros_like(x), delta=delta, reduction="none")
+
+
+def clipped_value_loss(values: torch.Tensor, old_values: torch.Tensor, targets: torch.Tensor, clip: float, delta: float) -> torch.Tensor:
+    """Huber loss on normalised returns, with the prediction clipped to ``old +- clip`` (max of both)."""
+    clipped = old_values + (values - old_values).clamp(-clip, clip)
+    return torch.max(huber(targets - values, delta), huber(targets - clipped, delta))
+
+
+def minibatches(batch_size: int, n_minibatches: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    perm = torch.randperm(batch_size, generator=generator)
+    yield from perm.chunk(n_minibatches)
+
+
+Evaluate = Callable[[dict[str, torch.Tensor]], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+"""Teacher-forced pass over a minibatch -> (log-probs, entropies, values), each [B, n]."""
+
+
+def joint_ppo_update(rollout: Rollout, evaluate: Evaluate, params: list[nn.Parameter], optimizer: torch.optim.Optimizer, value_norm: ValueNorm, cfg: PPOConfig, generator: torch.Generator) -> dict[str, float]:
+    """All agents' losses in one backward pass (STEER, MAPPO, MAT): mean over agents and samples of
+    surrogate + value_coef * value loss - entropy_coef * entropy."""
+    adv, targets = advantages_and_targets(rollout, value_norm, cfg)
+    data = rollout.flat()
+    stats: dict[str, float] = {}
+    for _ in range(cfg.ppo_epochs):
+        for idx in minibatches(adv.shape[0], cfg.n_minibatches, generator):
+            mb = {k: v[idx] for k, v in data.items()}
+            logp, entropy, values = evaluate(mb)
+            policy_loss = clipped_surrogate(logp, mb["logp"], adv[idx], cfg.clip).mean()
+            value_loss = clipped_value_loss(values, mb["values"], targets[idx], cfg.clip, cfg.huber_delta).mean()
+            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy.mean()
+            optimizer.zero_grad()
+            loss.backward()
+            grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            optimizer.step()
+            stats = {
+                "policy_loss": policy_loss.item(),
+                "value_loss": value_loss.item(),
+                "entropy": entropy.mean().item(),
+                "grad_norm": float(grad_norm),
+            }
+    return stats
+
+
+# ------------------------------------------------------ sequential updates (HAPPO, STEP)
+def critic_update(values_of: Callable[[torch.Tensor], torch.Tensor], params: list[nn.Parameter], optimizer: torch.optim.Optimizer, old_values: torch.Tensor, targets: torch.Tensor, cfg: PPOConfig, generator: torch.Generator) -> float:
+    """Epochs of the clipped Huber value loss alone; ``values_of(idx)`` -> values [b, n]."""
+    loss = torch.zeros(())
+    for _ in range(cfg.ppo_epochs):
+        for idx in minibatches(targets.shape[0], cfg.n_minibatches, generator):
+            loss = clipped_value_loss(values_of(idx), old_values[idx], targets[idx], cfg.clip, cfg.huber_delta).mean()
+            optimizer.zero_grad()
+            (cfg.value_coef * loss).backward()
+            nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            optimizer.step()
+    return loss.item()
+
+
+AgentEvaluate = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""``evaluate(idx)`` -> one agent's (log-probs, entropies) [b] on the samples ``idx``."""
+
+
+def agent_actor_update(evaluate: AgentEvaluate, params: list[nn.Parameter], optimizer: torch.optim.Optimizer, old_logp: torch.Tensor, adv: torch.Tensor, weight: torch.Tensor | None, cfg: PPOConfig, generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+    """Epochs of one agent's clipped surrogate (optionally weighted, HAPPO) and entropy bonus.
+
+    Returns the agent's new log-probs on the whole batch (to build the next agent's weight)."""
+    stats: dict[str, float] = {}
+    for _ in range(cfg.ppo_epochs):
+        for idx in minibatches(adv.shape[0], cfg.n_minibatches, generator):
+            logp, entropy = evaluate(idx)
+            w = None if weight is None else weight[idx]
+            policy_loss = clipped_surrogate(logp, old_logp[idx], adv[idx], cfg.clip, w).mean()
+            loss = policy_loss - cfg.entropy_coef * entropy.mean()
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            optimizer.step()
+            stats = {"policy_loss": policy_loss.item(), "entropy": entropy.mean().item()}
+    with torch.no_grad():
+        new_logp, _ = evaluate(torch.arange(adv.shape[0]))
+    return new_logp, stats

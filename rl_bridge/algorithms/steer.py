@@ -1,0 +1,42 @@
+"""STEER: the Stackelberg decision transformer trained with per-agent PPO, all agents in one pass.
+
+Rollout: ``SteerNet.decode`` samples a_1, then a_2 given a_1, ... (each agent sees its superiors'
+actual actions). Update: one teacher-forced pass over the stored joint action gives every agent's
+log-prob, entropy and ``V_i(s, a_<i)``; the per-agent PPO losses are averaged and back-propagated
+together, unlike STEP or bi-level actor-critic which update agents one after another.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, joint_ppo_update
+from rl_bridge.networks.steer import SteerNet, SteerShape
+from rl_bridge.rollout import Rollout
+
+
+class Steer:
+    name = "steer"
+
+    def __init__(self, shape: SteerShape, cfg: PPOConfig, seed: int = 0):
+        self.cfg = cfg
+        self.net = SteerNet(shape)
+        self.value_norm = ValueNorm(shape.n_agents)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def act(self, obs: torch.Tensor, state: torch.Tensor, mask: torch.Tensor, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.net.decode(obs, state, mask, deterministic)
+
+    def update(self, rollout: Rollout) -> dict[str, float]:
+        def evaluate(mb: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            return self.net.evaluate(mb["obs"], mb["state"], mb["actions"], mb["mask"])
+
+        params = list(self.net.parameters())
+        return joint_ppo_update(rollout, evaluate, params, self.optimizer, self.value_norm, self.cfg, self.generator)
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        return {"net": self.net, "value_norm": self.value_norm}
+
+    def shape(self) -> dict:
+        return self.net.config()

@@ -1,0 +1,138 @@
+"""STEER's network: the Stackelberg decision transformer (spec ``steer.md`` section 2).
+
+Agent i acts after seeing the actual actions of agents 1..i-1, so its policy is
+``pi_i(a_i | s, a_<i)``. Two blocks carry that:
+
+* the **ITB** (inner transformer block) attends, unmasked, over ``[t_0, obs_emb_1..n]`` and yields
+  ``state_rep`` (position 0) and one ``obs_rep_i`` per agent;
+* the **OTB** (outer transformer block) attends causally over ``[state_rep, e(a_1), ..., e(a_n)]``
+  plus learned positions; its output at position i-1 encodes ``(s, a_<i)`` for agent i.
+
+Agent i's head reads ``h_i = OTB_out[i-1] + obs_rep_i`` and gives both its logits and its own critic
+``V_i(s, a_<i)``. Rollouts decode agent by agent (``decode``); training re-evaluates a stored joint
+action in one teacher-forced pass (``evaluate``). Causality makes the two agree exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+from rl_bridge.networks.blocks import GELU_GAIN, PreLNBlock, causal_mask, init_linear, mlp
+
+MASKED_LOGIT = -1e10
+"""What an unavailable action's logit becomes (the authors' value): its probability is exactly 0."""
+
+
+@dataclass(frozen=True)
+class SteerShape:
+    """Everything needed to rebuild a STEER network from a checkpoint's config JSON."""
+
+    n_agents: int
+    obs_dim: int
+    n_actions: int
+    state_dim: int = 0
+    d: int = 64
+    """Embedding width D."""
+    n_heads: int = 1
+    n_blocks: int = 1
+    state_token: str = "learned"
+    """``learned``: a CLS vector t_0; ``state``: t_0 embeds the global state."""
+
+
+def masked_logits(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    return logits if mask is None else logits.masked_fill(~mask, MASKED_LOGIT)
+
+
+class SteerNet(nn.Module):
+    def __init__(self, shape: SteerShape):
+        super().__init__()
+        self.shape = shape
+        d = shape.d
+        self.obs_embed = nn.Sequential(
+            nn.LayerNorm(shape.obs_dim), init_linear(nn.Linear(shape.obs_dim, d), GELU_GAIN), nn.GELU()
+        )
+        if shape.state_token == "state":
+            self.state_embed = nn.Sequential(
+                nn.LayerNorm(shape.state_dim), init_linear(nn.Linear(shape.state_dim, d), GELU_GAIN), nn.GELU()
+            )
+        else:
+            self.cls = nn.Parameter(torch.zeros(1, 1, d))
+        self.itb = nn.ModuleList(PreLNBlock(d, shape.n_heads) for _ in range(shape.n_blocks))
+        self.itb_ln = nn.LayerNorm(d)
+        self.action_embed = nn.Sequential(
+            init_linear(nn.Linear(shape.n_actions, d, bias=False), GELU_GAIN), nn.GELU()
+        )
+        self.position = nn.Parameter(torch.zeros(1, shape.n_agents, d))
+        self.otb = nn.ModuleList(PreLNBlock(d, shape.n_heads) for _ in range(shape.n_blocks))
+        self.otb_ln = nn.LayerNorm(d)
+        self.out_proj = init_linear(nn.Linear(d, d))
+        self.head_ln = nn.LayerNorm(d)
+        self.actor = mlp(d, d, shape.n_actions)
+        self.critic = mlp(d, d, 1)
+        self.register_buffer("_causal", causal_mask(shape.n_agents), persistent=False)
+
+    # ------------------------------------------------------------------------------------- ITB
+    def encode(self, obs: torch.Tensor, state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """ITB: ``obs`` [B, n, obs_dim] (and ``state`` [B, state_dim]) -> ``state_rep`` [B, D], ``obs_rep`` [B, n, D]."""
+        tokens = self.obs_embed(obs)
+        if self.shape.state_token == "state":
+            t0 = self.state_embed(state).unsqueeze(1)
+        else:
+            t0 = self.cls.expand(obs.shape[0], 1, -1)
+        x = torch.cat([t0, tokens], dim=1)
+        for block in self.itb:
+            x = block(x)
+        x = self.itb_ln(x)
+        return x[:, 0], x[:, 1:]
+
+    # ------------------------------------------------------------------------------------- OTB
+    def heads(self, state_rep: torch.Tensor, obs_rep: torch.Tensor, prev_onehot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """OTB + heads. ``prev_onehot`` [B, n, A] holds one-hot a_1..a_n (zeros where not decided yet).
+
+        Y = [state_rep, e(a_1), ..., e(a_{n-1})] + positions (a_n is never an input), causally masked,
+        so logits_i and V_i depend on ``a_<i`` only. Returns raw logits [B, n, A] and values [B, n].
+        """
+        y = torch.cat([state_rep.unsqueeze(1), self.action_embed(prev_onehot[:, :-1])], dim=1) + self.position
+        for block in self.otb:
+            y = block(y, mask=self._causal)
+        h = self.otb_ln(y) + obs_rep
+        h = self.head_ln(h + self.out_proj(h))
+        return self.actor(h), self.critic(h).squeeze(-1)
+
+    # ------------------------------------------------------------------- training: one pass
+    def evaluate(self, obs: torch.Tensor, state: torch.Tensor | None, actions: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Teacher forcing: log pi_i(a_i | s, a_<i), entropies and V_i(s, a_<i) for a stored joint action, all [B, n]."""
+        state_rep, obs_rep = self.encode(obs, state)
+        onehot = nn.functional.one_hot(actions.long(), self.shape.n_actions).float()
+        logits, values = self.heads(state_rep, obs_rep, onehot)
+        dist = Categorical(logits=masked_logits(logits, mask))
+        return dist.log_prob(actions.long()), dist.entropy(), values
+
+    # ----------------------------------------------------------------- rollout: n passes
+    @torch.no_grad()
+    def decode(self, obs: torch.Tensor, state: torch.Tensor | None, mask: torch.Tensor | None, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Autoregressive decoding, agent by agent: returns actions, their log-probs and V_i, all [B, n].
+
+        The ITB runs once; the OTB runs n times, each time with the actions decided so far.
+        An unavailable action has probability exactly 0, so it is never sampled.
+        """
+        b, n = obs.shape[0], self.shape.n_agents
+        state_rep, obs_rep = self.encode(obs, state)
+        onehot = torch.zeros(b, n, self.shape.n_actions)
+        actions = torch.zeros(b, n, dtype=torch.long)
+        logp = torch.zeros(b, n)
+        values = torch.zeros(b, n)
+        for i in range(n):
+            logits, v = self.heads(state_rep, obs_rep, onehot)
+            dist = Categorical(logits=masked_logits(logits[:, i], None if mask is None else mask[:, i]))
+            a = dist.probs.argmax(-1) if deterministic else dist.sample()
+            actions[:, i], logp[:, i], values[:, i] = a, dist.log_prob(a), v[:, i]
+            onehot[:, i] = nn.functional.one_hot(a, self.shape.n_actions).float()
+        return actions, logp, values
+
+    def config(self) -> dict:
+        return asdict(self.shape)
