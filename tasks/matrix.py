@@ -20,7 +20,6 @@ them against an independent backward induction on the payoffs.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from tasks.alloc import parse_integer_plan
 from tasks.base import (
     AgentId,
     Agree,
@@ -41,7 +41,6 @@ from tasks.base import (
     TaskError,
 )
 from tasks.coordinator import Decision, StepMemory
-from tasks.plans import extract_json_object
 
 GAMES = ("penalty", "mixing", "coordination", "cooperation")
 AGENTS: tuple[AgentId, AgentId] = ("Agent[0]", "Agent[1]")
@@ -103,6 +102,8 @@ class MatrixGame:
 
     family = "matrix"
     agents = AGENTS
+    obs_bounds = (0.0, 1.0)
+    """Every observation entry lies in [0, 1] (read by the PettingZoo wrapper's Box spaces)."""
 
     def __init__(self, game: str, k: float = 0) -> None:
         if game not in GAMES:
@@ -299,20 +300,7 @@ class MatrixGame:
         return f"You are {agent}. {self.state_text(state)}\nThe plan gives you action {mine}."
 
     def parse_plan(self, text: str) -> Plan | PlanError:
-        found = extract_json_object(text)
-        if isinstance(found, PlanError):
-            return found
-        assignments: list[tuple[AgentId, str]] = []
-        for agent, value in found.items():
-            if agent not in self.agents:
-                return PlanError(PlanErrorKind.UNKNOWN_AGENT, f"unknown agent {agent!r}", agent=str(agent))
-            text_value = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-            if not text_value.isdigit():
-                return PlanError(
-                    PlanErrorKind.MALFORMED_ACTION, f"action must be a whole number, got {json.dumps(value)}", agent
-                )
-            assignments.append((agent, str(int(text_value))))
-        return Plan(tuple(assignments))
+        return parse_integer_plan(text, self.agents)
 
     def validate_plan(self, state: MatrixState, plan: Plan) -> tuple[PlanError, ...]:
         errors: list[PlanError] = []
