@@ -1,0 +1,95 @@
+"""Issuing a plan and its syntax check with bounded re-plan: shared by LLaMAC's assessor and HMAS-2's planner.
+
+The check is the paper's rule-based internal feedback: the answer must parse (``task.parse_plan``) and
+every line must be doable without conflicts (``task.validate_plan``). A refused answer is fed back with
+the typed errors and the same role is re-prompted, at most ``syntax_replans`` times; then the episode
+ends with ``syntactic_error``. Counting follows the authors: +1 Feedback for a syntax-repair episode of
+the step's first plan (repairs of revised plans are counted as ``syntax_repairs`` only); an answer that
+is not JSON is also an ``invalid_answer``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from langgraph.runtime import Runtime
+
+from graphs.context import CoordinatorContext
+from graphs.prompts import assessor as follow_ups
+from graphs.prompts.shared import messages
+from graphs.state import StepState, call_counters
+from llamac.gateway import BudgetExhausted, ChatMessage, Role
+from tasks.base import Plan, PlanErrorKind
+
+SYNTACTIC_ERROR = "syntactic_error"
+BUDGET_EXHAUSTED = "budget_exhausted"
+
+
+def plan_request(state: StepState) -> list[ChatMessage]:
+    """The messages of the next plan call: the base conversation, plus the refused answer and its errors."""
+    base = list(state["base_messages"])
+    errors = state.get("plan_errors", ())
+    if errors:
+        base += [
+            ChatMessage("assistant", state["plan_answer"]),
+            ChatMessage("user", follow_ups.repair(errors)),
+        ]
+    return base
+
+
+def plan_node(role: Role, first_instruction: Callable[[StepState], str]) -> Callable:
+    """A node that asks ``role`` for a plan: first request, repair after a refusal, or revision.
+
+    ``first_instruction`` words the step's first request (the assessor quotes the critics; the HMAS-2
+    planner has none); repairs and revisions extend ``base_messages`` and are worded alike for both.
+    """
+
+    async def ask(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
+        if state.get("end_reason"):
+            return {}
+        ctx = runtime.context
+        update: dict = {}
+        if not state.get("base_messages"):
+            update["base_messages"] = messages(state["prefix"], first_instruction(state))
+            state = {**state, **update}
+        repairing = bool(state.get("plan_errors"))
+        try:
+            result = await ctx.gateway.call(
+                role=role,
+                agent=None,
+                messages=plan_request(state),
+                step=state["step"],
+                schema=ctx.task.plan_json_schema(),
+            )
+        except BudgetExhausted:
+            return {**update, "end_reason": BUDGET_EXHAUSTED}
+        answer = json.dumps(result.parsed) if result.parsed is not None else result.text
+        counters = call_counters(result.record)
+        if repairing:
+            counters["syntax_repairs"] = 1
+            update["repairs"] = state.get("repairs", 0) + 1
+        return {**update, "plan_answer": answer, "counters": counters}
+
+    return ask
+
+
+def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
+    """Parse and validate the last answer against the step-start state; refuse with typed errors."""
+    if state.get("end_reason"):
+        return {}
+    task = runtime.context.task
+    parsed = task.parse_plan(state["plan_answer"])
+    errors = (parsed,) if not isinstance(parsed, Plan) else task.validate_plan(state["env_state"], parsed)
+    if not errors:
+        return {"plan": parsed, "plan_errors": (), "counters": {"plan_rounds": 1}}
+    counters: dict[str, float] = {}
+    if any(e.kind is PlanErrorKind.NOT_JSON for e in errors):
+        counters["invalid_answers"] = 1
+    first_plan_of_step = state.get("round", 0) == 0
+    if state.get("repairs", 0) == 0 and first_plan_of_step:
+        counters["feedback"] = 1
+    update: dict = {"plan_errors": tuple(errors), "counters": counters}
+    if state.get("repairs", 0) >= runtime.context.config.syntax_replans:
+        update["end_reason"] = SYNTACTIC_ERROR
+    return update

@@ -1,0 +1,123 @@
+"""Plan confirmation: the plan's agents check their own lines concurrently, objections go back to the planner.
+
+LLaMAC actors run their task's ``rule_gate`` first and call the LLM only on a suspicious line (``Agree``:
+no call, counted as a gate skip; ``DirectFeedback``: the rule's objection, no call). HMAS-2 agents are
+all asked. Actors are fanned out with LangGraph ``Send`` (one task per agent, run concurrently in one
+superstep) and their objections are gathered by the ``objections`` reducer. Any objection costs +1
+Feedback and asks for a revision; the revised plan is syntax-checked and confirmed again, until a round
+passes without objection or the round limit is reached.
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from graphs.context import CoordinatorContext
+from graphs.plan_check import BUDGET_EXHAUSTED
+from graphs.prompts import actor as actor_prompts
+from graphs.prompts import assessor as follow_ups
+from graphs.prompts.shared import messages
+from graphs.state import ActorInput, Objection, StepState, call_counters
+from llamac.gateway import BudgetExhausted, ChatMessage, Role
+from tasks.base import Agree, DirectFeedback
+
+ACTOR = "actor"
+GATHER = "gather_objections"
+
+
+def route_checked_plan(replan_node: str, gated: bool):
+    """After the syntax check: end, re-plan the refused answer, or send the plan to its actors."""
+
+    def route(state: StepState, runtime: Runtime[CoordinatorContext]) -> str | list[Send]:
+        if state.get("end_reason"):
+            return END
+        if state.get("plan_errors"):
+            return replan_node
+        plan = state["plan"]
+        if state.get("round", 0) >= runtime.context.config.rounds_for(runtime.context.task) or not len(plan):
+            return END
+        return [
+            Send(
+                ACTOR,
+                ActorInput(
+                    agent=agent,
+                    round=state.get("round", 0),
+                    gated=gated,
+                    plan=plan,
+                    env_state=state["env_state"],
+                    prefix=state["prefix"],
+                    step=state["step"],
+                ),
+            )
+            for agent in plan.agents
+        ]
+
+    return route
+
+
+async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
+    """One actor's plan confirmation: rule gate first (LLaMAC), the LLM only when it is needed."""
+    ctx = runtime.context
+    agent, plan = job["agent"], job["plan"]
+    if job["gated"]:
+        verdict = ctx.task.rule_gate(job["env_state"], plan, agent)
+        if isinstance(verdict, Agree):
+            return {"counters": {"gate_skips": 1}}
+        if isinstance(verdict, DirectFeedback):
+            return {"objections": [Objection(agent, verdict.text, job["round"], "rule")]}
+        role = Role.ACTOR
+        instruction = actor_prompts.llamac_actor(
+            agent, ctx.task.actor_view(job["env_state"], agent, plan), verdict.reason
+        )
+    else:
+        role = Role.AGENT
+        instruction = actor_prompts.hmas2_agent(
+            agent, ctx.task.actor_view(job["env_state"], agent, plan), plan
+        )
+    try:
+        result = await ctx.gateway.call(
+            role=role, agent=agent, messages=messages(job["prefix"], instruction), step=job["step"]
+        )
+    except BudgetExhausted:
+        return {"end_reason": BUDGET_EXHAUSTED}
+    counters = call_counters(result.record)
+    answer = result.text.strip()
+    if not answer:
+        counters["invalid_answers"] = 1
+        return {"counters": counters}
+    if actor_prompts.agrees(answer):
+        return {"counters": counters}
+    return {"counters": counters, "objections": [Objection(agent, answer, job["round"], "llm")]}
+
+
+def gather_objections(state: StepState) -> dict:
+    """Fan-in of one confirmation round: any objection asks the planner for a revision (+1 Feedback)."""
+    this_round = state.get("round", 0)
+    update: dict = {"round": this_round + 1}
+    if state.get("end_reason"):
+        return update
+    order = {agent: i for i, agent in enumerate(state["plan"].agents)}
+    raised = sorted(
+        (o for o in state.get("objections", []) if o.round == this_round), key=lambda o: order.get(o.agent, 0)
+    )
+    if raised:
+        update["counters"] = {"feedback": 1, "objection_rounds": 1}
+        update["base_messages"] = list(state["base_messages"]) + [
+            ChatMessage("assistant", state["plan_answer"]),
+            ChatMessage("user", follow_ups.revise(raised)),
+        ]
+        update["repairs"] = 0
+        update["plan_errors"] = ()
+    return update
+
+
+def route_objections(replan_node: str):
+    def route(state: StepState) -> str:
+        if state.get("end_reason"):
+            return END
+        raised = any(o.round == state["round"] - 1 for o in state.get("objections", []))
+        return replan_node if raised else END
+
+    return route

@@ -1,0 +1,132 @@
+"""Typed state of one coordinator step (LLaMAC or HMAS-2) and the reducers of its fan-ins.
+
+One graph run is one environment step: it starts from the step's state and memory and ends with an
+accepted plan (or an end reason). Concurrent branches (the two critics, the actors) write to the same
+keys, so those keys have reducers: lists append, counters add, and the first end reason wins.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypedDict
+
+from llamac.gateway import CallRecord, ChatMessage
+from tasks.base import Plan, PlanError
+from tasks.coordinator import Decision, StepMemory
+
+COUNTERS = (
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "feedback",
+    "syntax_repairs",
+    "objection_rounds",
+    "gate_skips",
+    "invalid_answers",
+    "retries",
+    "plan_rounds",
+)
+"""Every counter a step reports, so a Decision always carries all of them (0 when unused)."""
+
+
+def add_counters(left: Mapping[str, float] | None, right: Mapping[str, float] | None) -> dict[str, float]:
+    """Fan-in of counters: concurrent actors each report their own calls; the step sums them."""
+    out = dict(left or {})
+    for key, value in (right or {}).items():
+        out[key] = out.get(key, 0) + value
+    return out
+
+
+def first_reason(left: str | None, right: str | None) -> str | None:
+    """Fan-in of end reasons: several actors may hit the exhausted budget together; one reason is kept."""
+    return left if left is not None else right
+
+
+def call_counters(record: CallRecord) -> dict[str, float]:
+    """What one metered call adds to the step's counters."""
+    return {
+        "llm_calls": 1,
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "cached_tokens": record.cached_tokens,
+        "retries": record.retries,
+    }
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A critic's proposal handed to the assessor (``label`` says which preference it follows)."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Objection:
+    """One actor's answer against its line of the plan, in a given confirmation round."""
+
+    agent: str
+    text: str
+    round: int
+    source: Literal["llm", "rule"]
+
+    def line(self) -> str:
+        return f"{self.agent}: {self.text}"
+
+
+class StepState(TypedDict, total=False):
+    """The graph state of one coordinator step."""
+
+    step: int
+    env_state: Any
+    history: Sequence[StepMemory]
+    prefix: str
+    """The shared prompt prefix (rules, memory, state, doable actions): byte-identical in every call."""
+    suggestions: Annotated[list[Suggestion], operator.add]
+    base_messages: list[ChatMessage]
+    """The conversation the next plan request extends (grows by answer + objections per revision)."""
+    plan_answer: str
+    plan: Plan | None
+    plan_errors: tuple[PlanError, ...]
+    repairs: int
+    """Re-prompts spent on the current plan (reset when objections ask for a revision)."""
+    round: int
+    """Confirmation rounds done this step."""
+    objections: Annotated[list[Objection], operator.add]
+    counters: Annotated[dict[str, float], add_counters]
+    end_reason: Annotated[str | None, first_reason]
+
+
+class ActorInput(TypedDict):
+    """What ``Send`` hands one actor: its own name plus the plan it must confirm."""
+
+    agent: str
+    round: int
+    gated: bool
+    plan: Plan
+    env_state: Any
+    prefix: str
+    step: int
+
+
+def step_of(history: Sequence[StepMemory]) -> int:
+    return history[-1].t + 1 if history else 0
+
+
+def decision_from(final: StepState) -> Decision:
+    """The step's answer to the episode loop: the accepted plan, or an end reason and no action."""
+    counters = {key: 0.0 for key in COUNTERS}
+    counters.update(add_counters({}, final.get("counters")))
+    end_reason = final.get("end_reason")
+    plan = final.get("plan")
+    joint = plan.as_dict() if plan is not None and end_reason is None else {}
+    notes = {
+        "plan_text": final.get("plan_answer", ""),
+        "suggestions": [s.text for s in final.get("suggestions", [])],
+        "objections": [o.line() for o in final.get("objections", [])],
+        "plan_errors": [e.message() for e in final.get("plan_errors", ())],
+    }
+    return Decision(joint_action=joint, counters=counters, end_reason=end_reason, notes=notes)

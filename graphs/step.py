@@ -1,0 +1,31 @@
+"""What every coordinator step graph shares: the context node that opens a step and running one step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+
+from graphs.context import CoordinatorContext
+from graphs.prompts.shared import shared_prefix
+from graphs.state import StepState, decision_from, step_of
+from tasks.coordinator import Decision, StepMemory
+
+
+def context(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
+    """Short-term (current state) and long-term memory (history window) -> the step's shared prefix."""
+    ctx = runtime.context
+    prefix = shared_prefix(ctx.task, state["env_state"], state["history"], ctx.config.memory_window_tokens)
+    return {"prefix": prefix, "round": 0, "repairs": 0}
+
+
+async def run_step(
+    graph: CompiledStateGraph, context: CoordinatorContext, state: Any, history: Sequence[StepMemory]
+) -> Decision:
+    """One environment step through a coordinator graph (shared by LLaMAC and HMAS-2)."""
+    final = await graph.ainvoke(
+        {"env_state": state, "history": list(history), "step": step_of(history)}, context=context
+    )
+    return decision_from(final)

@@ -1,0 +1,208 @@
+"""LLaMAC step graph with a ScriptedChatModel behind the real gateway: control flow and counters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graphs.context import LLaMACConfig
+from graphs.llamac import LLaMACCoordinator, build_llamac_graph
+from llamac.gateway import Role
+from tasks.base import Agree, DirectFeedback, Suspicious
+from tasks.coordinator import Coordinator
+from tests.graphs.scripted_gateway import scripted_gateway
+from tests.graphs.toy_task import ToyLineTask
+
+BOTH_STEP = json.dumps({"Agent[0]": "step", "Agent[1]": "step"})
+ONE_WAITS = json.dumps({"Agent[0]": "wait", "Agent[1]": "step"})
+
+
+def answers(assessor=(BOTH_STEP,), actor="I Agree", critic=BOTH_STEP):
+    """A script: critics propose ``critic``; the assessor answers from a list (last repeats); actors ``actor``."""
+    said = {"assessor": 0}
+
+    def answer(role, agent, messages):
+        if role in ("explore_critic", "exploit_critic"):
+            return critic
+        if role == "critic_pair":
+            return json.dumps({"far_sighted": json.loads(critic), "current": json.loads(critic)})
+        if role == "assessor":
+            i = min(said["assessor"], len(assessor) - 1)
+            said["assessor"] += 1
+            return assessor[i]
+        if role == "actor":
+            return actor(agent) if callable(actor) else actor
+        raise AssertionError(role)
+
+    return answer
+
+
+async def decide(task, gateway, **config):
+    coordinator = LLaMACCoordinator(gateway, LLaMACConfig(**config))
+    return await coordinator.decide(task, task.initial_state(), [])
+
+
+def test_coordinator_protocol_and_graph_build_without_a_model():
+    coordinator = LLaMACCoordinator(gateway=object(), config=LLaMACConfig())
+    assert isinstance(coordinator, Coordinator)
+    mermaid = build_llamac_graph().get_graph().draw_mermaid()
+    for node in ("exploration_critic", "exploitation_critic", "assessor", "syntax_check", "actor"):
+        assert node in mermaid
+    assert "critic_pair" in build_llamac_graph(LLaMACConfig(critics="merged")).get_graph().draw_mermaid()
+
+
+async def test_gate_agree_skips_the_actor_llm():
+    gw = scripted_gateway(answers())
+    decision = await decide(ToyLineTask(gate=lambda a: Agree()), gw)
+    assert dict(decision.joint_action) == {"Agent[0]": "step", "Agent[1]": "step"}
+    assert decision.end_reason is None
+    assert decision.counters["llm_calls"] == 3  # two critics + assessor, no actor
+    assert decision.counters["gate_skips"] == 2
+    assert decision.counters["feedback"] == 0
+    assert decision.counters["plan_rounds"] == 1
+    assert not gw.of(Role.ACTOR)
+
+
+async def test_suspicious_line_asks_the_actor_and_agreement_needs_no_revision():
+    gw = scripted_gateway(answers(actor="I Agree."))
+    task = ToyLineTask(gate=lambda a: Suspicious("not closer") if a == "Agent[1]" else Agree())
+    decision = await decide(task, gw)
+    actors = gw.of(Role.ACTOR)
+    assert [c.agent for c in actors] == ["Agent[1]"]
+    assert "not closer" in actors[0].messages[-1].content
+    assert decision.counters["gate_skips"] == 1 and decision.counters["feedback"] == 0
+    assert len(gw.of(Role.ASSESSOR)) == 1
+
+
+async def test_objection_makes_the_assessor_revise_once_on_easy():
+    gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS), actor="Wait, Agent[0] should wait."))
+    task = ToyLineTask(gate=lambda a: Suspicious("doubt"))
+    decision = await decide(task, gw)
+    assert dict(decision.joint_action) == {"Agent[0]": "wait", "Agent[1]": "step"}
+    assessor_calls = gw.of(Role.ASSESSOR)
+    assert len(assessor_calls) == 2
+    revision = assessor_calls[1].messages
+    assert revision[-2].role == "assistant" and json.loads(revision[-2].content) == json.loads(BOTH_STEP)
+    assert "Agent[0]: Wait, Agent[0] should wait." in revision[-1].content
+    assert len(gw.of(Role.ACTOR)) == 2  # one round only on Easy: the revised plan is not re-checked
+    assert decision.counters["feedback"] == 1 and decision.counters["objection_rounds"] == 1
+    assert decision.counters["plan_rounds"] == 2
+
+
+async def test_hard_round_limit_is_three_and_configurable():
+    gw = scripted_gateway(answers(actor="No."))
+    decision = await decide(ToyLineTask(family="grid_hard", gate=lambda a: Suspicious("doubt")), gw)
+    assert decision.counters["objection_rounds"] == 3 and decision.counters["feedback"] == 3
+    assert len(gw.of(Role.ASSESSOR)) == 4 and len(gw.of(Role.ACTOR)) == 6
+    gw = scripted_gateway(answers(actor="No."))
+    decision = await decide(
+        ToyLineTask(family="grid_hard", gate=lambda a: Suspicious("d")), gw, objection_rounds=2
+    )
+    assert decision.counters["objection_rounds"] == 2 and len(gw.of(Role.ASSESSOR)) == 3
+
+
+async def test_rounds_stop_early_when_a_round_has_no_objection():
+    said = {"n": 0}
+
+    def actor(agent):
+        said["n"] += 1
+        return "No, wait." if said["n"] <= 2 else "I Agree"
+
+    gw = scripted_gateway(answers(actor=actor))
+    decision = await decide(ToyLineTask(family="grid_hard", gate=lambda a: Suspicious("d")), gw)
+    assert decision.counters["objection_rounds"] == 1 and len(gw.of(Role.ACTOR)) == 4
+
+
+async def test_direct_feedback_objects_without_a_call():
+    gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS)))
+    task = ToyLineTask(gate=lambda a: DirectFeedback("let Agent[1] move it") if a == "Agent[0]" else Agree())
+    decision = await decide(task, gw)
+    assert not gw.of(Role.ACTOR)
+    assert "Agent[0]: let Agent[1] move it" in gw.of(Role.ASSESSOR)[1].messages[-1].content
+    assert decision.counters["feedback"] == 1 and decision.counters["llm_calls"] == 4
+
+
+async def test_syntax_repair_feeds_back_typed_errors_and_counts_one_feedback():
+    bad = json.dumps({"Agent[0]": "fly", "Agent[1]": "step"})
+    gw = scripted_gateway(answers(assessor=("not json at all", bad, BOTH_STEP)))
+    decision = await decide(ToyLineTask(), gw)
+    assert decision.end_reason is None and dict(decision.joint_action) == json.loads(BOTH_STEP)
+    calls = gw.of(Role.ASSESSOR)
+    assert len(calls) == 3
+    assert "not_json" in calls[1].messages[-1].content
+    assert "Agent[0]: fly is not doable (not_doable)" in calls[2].messages[-1].content
+    assert calls[2].messages[-2].content == bad  # the refused answer, then its errors
+    assert decision.counters["syntax_repairs"] == 2
+    assert decision.counters["feedback"] == 1  # one repair episode of the first plan
+    assert decision.counters["invalid_answers"] == 1
+
+
+async def test_syntax_repair_bound_ends_with_syntactic_error():
+    gw = scripted_gateway(answers(assessor=(json.dumps({"Agent[9]": "step"}),)))
+    decision = await decide(ToyLineTask(gate=lambda a: Suspicious("d")), gw)
+    assert decision.end_reason == "syntactic_error"
+    assert dict(decision.joint_action) == {}
+    assert len(gw.of(Role.ASSESSOR)) == 7  # the plan and 6 re-plans
+    assert decision.counters["syntax_repairs"] == 6 and decision.counters["feedback"] == 1
+    assert not gw.of(Role.ACTOR)
+
+
+async def test_feedback_counts_objection_rounds_and_first_plan_repairs_only():
+    bad = json.dumps({"Agent[0]": "fly"})
+    gw = scripted_gateway(answers(assessor=(bad, BOTH_STEP, bad, ONE_WAITS), actor="No."))
+    decision = await decide(ToyLineTask(gate=lambda a: Suspicious("d")), gw)
+    assert decision.end_reason is None and dict(decision.joint_action) == json.loads(ONE_WAITS)
+    assert decision.counters["syntax_repairs"] == 2
+    assert decision.counters["objection_rounds"] == 1
+    assert decision.counters["feedback"] == 2  # first plan's repair episode + one objection round
+
+
+async def test_budget_exhaustion_stops_cleanly_with_partial_counters():
+    # each critic reserves its prompt estimate + 512 output tokens (~710): one fits, its twin does not
+    gw = scripted_gateway(answers(), budget_tokens=1000)
+    decision = await decide(ToyLineTask(), gw)
+    assert decision.end_reason == "budget_exhausted"
+    assert dict(decision.joint_action) == {}
+    assert decision.counters["llm_calls"] == len(gw.calls) == 1
+    assert not gw.of(Role.ASSESSOR)
+    assert decision.counters["prompt_tokens"] > 0
+
+
+async def test_budget_exhausted_among_concurrent_actors_keeps_the_finished_calls():
+    task = ToyLineTask(n_agents=3, gate=lambda a: Suspicious("d"))
+    plan = json.dumps({a: "step" for a in task.agents})
+    gw = scripted_gateway(answers(assessor=(plan,), critic=plan), budget_tokens=1500)
+    decision = await decide(task, gw)
+    assert decision.end_reason == "budget_exhausted" and dict(decision.joint_action) == {}
+    assert len(gw.of(Role.ASSESSOR)) == 1 and 1 <= len(gw.of(Role.ACTOR)) < 3
+    assert decision.counters["llm_calls"] == len(gw.calls)
+    spent = (await gw.inner.budget.ledger()).settled
+    assert decision.counters["prompt_tokens"] + decision.counters["completion_tokens"] == spent
+
+
+async def test_actors_and_critics_run_concurrently():
+    task = ToyLineTask(n_agents=4, gate=lambda a: Suspicious("d"))
+    gw_plan = json.dumps({a: "step" for a in task.agents})
+    gw = scripted_gateway(answers(assessor=(gw_plan,), critic=gw_plan), delay_s=0.2)
+    decision = await decide(task, gw)
+    for role, n in ((Role.ACTOR, 4), (Role.EXPLORE_CRITIC, 1)):
+        group = gw.of(role) + (gw.of(Role.EXPLOIT_CRITIC) if role is Role.EXPLORE_CRITIC else [])
+        assert len(group) == (n if role is Role.ACTOR else 2)
+        assert max(c.started for c in group) < min(c.ended for c in group)  # all in flight together
+    assert decision.counters["llm_calls"] == 7
+
+
+async def test_merged_critics_make_one_call_with_both_plans():
+    gw = scripted_gateway(answers())
+    decision = await decide(ToyLineTask(), gw, critics="merged")
+    assert len(gw.of(Role.CRITIC_PAIR)) == 1 and not gw.of(Role.EXPLORE_CRITIC)
+    assessor_prompt = gw.of(Role.ASSESSOR)[0].messages[-1].content
+    assert "far-sighted:" in assessor_prompt and "current gain:" in assessor_prompt
+    assert decision.counters["llm_calls"] == 2
+
+
+@pytest.mark.parametrize(("family", "rounds"), [("grid_easy", 1), ("grid_hard", 3), ("alloc", 1)])
+def test_round_limit_derives_from_the_task_family(family, rounds):
+    assert LLaMACConfig().rounds_for(ToyLineTask(family=family)) == rounds
+    assert LLaMACConfig(objection_rounds=5).rounds_for(ToyLineTask(family=family)) == 5
