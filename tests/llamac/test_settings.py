@@ -1,0 +1,75 @@
+"""Settings: every knob from the environment or a .env file; switching provider needs no code edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llamac.settings import Settings
+
+
+def test_no_key_means_local_provider_with_llama_cpp_dialect(make_settings):
+    s = make_settings()
+    assert s.resolved_provider() == "local"
+    assert s.resolved_endpoint() == "llama_cpp"
+    assert s.model_for("assessor") == "qwen-0.5b"
+    assert s.temperature == 0.0
+
+
+def test_key_in_environment_switches_to_openai(make_settings, monkeypatch: pytest.MonkeyPatch):
+    make_settings()  # clears the developer's environment
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-123")
+    monkeypatch.setenv("LLAMAC_MODEL", "gpt-4.1-mini")
+    s = Settings(_env_file=None)
+    assert s.resolved_provider() == "openai"
+    assert s.resolved_endpoint() == "openai"
+    assert s.model_for("actor") == "gpt-4.1-mini"
+    assert "sk-test-123" not in repr(s)
+    assert s.secrets() == ["sk-test-123"]
+
+
+def test_base_url_alone_selects_a_generic_openai_compatible_endpoint(make_settings, monkeypatch):
+    make_settings()
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    s = Settings(_env_file=None)
+    assert s.resolved_provider() == "openai"
+    assert s.resolved_endpoint() == "generic"
+    monkeypatch.setenv("LLAMAC_ENDPOINT", "llama_cpp")
+    assert Settings(_env_file=None).resolved_endpoint() == "llama_cpp"
+
+
+def test_per_role_overrides_with_critic_group(make_settings, monkeypatch):
+    make_settings()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    monkeypatch.setenv("LLAMAC_MODEL", "cheap")
+    monkeypatch.setenv("LLAMAC_MODEL_ASSESSOR", "strong")
+    monkeypatch.setenv("LLAMAC_MODEL_CRITIC", "critic-model")
+    monkeypatch.setenv("LLAMAC_MODEL_EXPLOIT_CRITIC", "exploit-model")
+    s = Settings(_env_file=None)
+    assert s.model_for("assessor") == "strong"
+    assert s.model_for("actor") == "cheap"
+    assert s.model_for("explore_critic") == "critic-model"
+    assert s.model_for("critic_pair") == "critic-model"
+    assert s.model_for("exploit_critic") == "exploit-model"
+
+
+def test_dotenv_file_is_read(make_settings, tmp_path: Path):
+    make_settings()
+    env = tmp_path / ".env"
+    env.write_text("LLAMAC_BUDGET_TOKENS=1234\nREDIS_URL=redis://example:6379/2\nLLAMAC_LOCAL_MODEL=qwen-1.5b\n")
+    s = Settings(_env_file=env)
+    assert s.budget_tokens == 1234
+    assert s.redis_url == "redis://example:6379/2"
+    assert s.model_for("actor") == "qwen-1.5b"
+
+
+def test_gguf_path_is_named_by_its_stem(make_settings):
+    assert make_settings(local_model="/models/tiny-chat.Q4.gguf").model_for("actor") == "tiny-chat.Q4"
+
+
+def test_invalid_values_are_refused(make_settings):
+    with pytest.raises(ValueError):
+        make_settings(max_output_tokens=0)
+    with pytest.raises(ValueError):
+        make_settings(provider="anthropic")
