@@ -115,8 +115,8 @@ class MatrixGame:
         if k > 0:
             raise TaskError(f"penalty k must be <= 0 (the paper uses 0, -100, -1000), got {k:g}")
         self.game = game
-        self.k = float(k)
-        self.name = f"penalty_k{k:g}" if game == "penalty" else game
+        self.k = float(k) + 0.0  # -0.0 -> 0.0, so the name reads penalty_k0
+        self.name = f"penalty_k{self.k:g}" if game == "penalty" else game
         if game in ("penalty", "mixing"):
             self.steps = 1
             payoff = _penalty_payoff(self.k) if game == "penalty" else np.array(
@@ -260,9 +260,10 @@ class MatrixGame:
             "reward and wants to maximise its own total.",
         ]
         if self.steps > 1:
+            second = "(2, 2) -> branch 1, " if self.n_actions > 2 else ""
             lines.append(
-                "Step 0 chooses a branch: joint (0, 0) -> branch 0, (2, 2) -> branch 1, anything else ends "
-                "the episode. The episode also ends as soon as either reward is 0."
+                f"Step 0 chooses a branch: joint (0, 0) -> branch 0, {second}anything else ends the episode. "
+                "The episode also ends as soon as either reward is 0."
             )
         lines.append(self._table_text(0, 0))
         if self.steps > 1:

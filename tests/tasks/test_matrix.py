@@ -118,6 +118,7 @@ def test_spec_values() -> None:
     assert coordination.se_returns == (29.0, 24.0) and coordination.optimum_value == 26.5
     assert coordination.stackelberg == (2, 0)
     assert MatrixGame("cooperation").optimum_value == 13
+    assert MatrixGame("penalty", -0.0).name == "penalty_k0"
 
 
 def test_cooperation_greedy_trap_returns_ten() -> None:
@@ -233,3 +234,12 @@ def test_matrix_greedy_oracle_reaches_se(game: MatrixGame) -> None:
         decision = asyncio.run(coordinator.decide(game, state, ()))
         state = game.step(state, decision.joint_action).state
     assert state.returns == pytest.approx(game.se_returns)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=-1e5, max_value=0, allow_nan=False))
+def test_penalty_equilibria_hold_for_any_k(k: float) -> None:
+    game = MatrixGame("penalty", k)
+    value, path = backward_induction(game)
+    assert path == [game.stackelberg] and tuple(value) == pytest.approx(game.se_returns)
+    assert pure_nash(game.payoff) == set(game.pure_nash)
