@@ -1,0 +1,199 @@
+"""The greedy planner: a scripted coordinator giving the reference lower bound on grid steps.
+
+Easy: boxes are paired with same-colour targets by a min-(max, sum) distance assignment, then every
+agent either matches a box that sits on its target or pushes the box with the most remaining work
+one cell along a shortest (Manhattan) path. Agents act only on their own cells, so Easy plans never
+conflict.
+
+Hard: a box moves along a shortest path on the corner graph (king moves inside a cell) towards any
+corner of its target's cell, routing around other boxes. A step's plan never collides: each box is
+moved by one agent, each agent acts once, and a box only moves onto a corner that is empty at the
+start of the step and not claimed by another move (so no "vacate and fill" either). Boxes on a corner
+of their target's cell are matched first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from tasks.base import AgentId, TaskError
+from tasks.coordinator import Decision, StepMemory
+from tasks.grid_common import GridState, GridTask
+from tasks.grid_easy import GridEasy
+from tasks.grid_hard import GridHard
+
+
+def _pairing(boxes: list[Any], targets: list[Any], dist) -> list[Any]:
+    """For each box, its target: minimise the longest distance, then the total (exact up to 6)."""
+    if not targets:
+        return [None] * len(boxes)
+    if len(boxes) <= 6 and len(targets) <= 6 and len(boxes) <= len(targets):
+        best = min(itertools.permutations(targets, len(boxes)),
+                   key=lambda p: (max(dist(b, t) for b, t in zip(boxes, p, strict=True)),
+                                  sum(dist(b, t) for b, t in zip(boxes, p, strict=True))))
+        return list(best)
+    return [min(targets, key=lambda t, b=b: dist(b, t)) for b in boxes]
+
+
+def _pairs(task: GridTask, state: GridState, box_places: range, target_places: range, dist):
+    """(box place, colour, target place) for every box, paired per colour."""
+    out = []
+    colours = dict.fromkeys(it[4:] for k in box_places for it in state.places[k] if it.startswith("box_"))
+    for colour in colours:
+        boxes = [k for k in box_places for it in state.places[k] if it == f"box_{colour}"]
+        targets = [k for k in target_places for it in state.places[k] if it == f"target_{colour}"]
+        for b, t in zip(boxes, _pairing(boxes, targets, dist), strict=True):
+            out.append((b, colour, t))
+    return out
+
+
+def plan_easy(task: GridEasy, state: GridState) -> dict[AgentId, str]:
+    cells = range(len(task.agents))
+    work: dict[int, list[tuple[int, int, str, int]]] = {}
+    for box, colour, target in _pairs(task, state, cells, cells, task.distance):
+        if target is not None:
+            d = task.distance(box, target)
+            work.setdefault(box, []).append((d + 1, int(d == 0), colour, target))
+    joint: dict[AgentId, str] = {}
+    for cell, jobs in sorted(work.items()):
+        _, _, colour, target = max(jobs)
+        if cell == target:
+            joint[task.agents[cell]] = f"move(box_{colour}, target_{colour})"
+            continue
+        (i, j), (ti, tj) = task.ij(cell), task.ij(target)
+        if abs(ti - i) >= abs(tj - j):
+            i += 1 if ti > i else -1
+        else:
+            j += 1 if tj > j else -1
+        joint[task.agents[cell]] = f"move(box_{colour}, square[{i}, {j}])"
+    return joint
+
+
+def _corner_neighbours(task: GridHard, k: int) -> list[int]:
+    x, y = (int(v) for v in task.corner_xy(k))
+    return [task.corner_index(x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+            if (dx or dy) and 0 <= x + dx <= task.rows and 0 <= y + dy <= task.cols]
+
+
+def _shared_cells(task: GridHard, a: int, b: int) -> list[int]:
+    """Cells having both corners ``a`` and ``b`` (the agents that can move a box from a to b)."""
+    (ax, ay), (bx, by) = task.corner_xy(a), task.corner_xy(b)
+    rows = range(max(int(max(ax, bx)) - 1, 0), min(int(min(ax, bx)), task.rows - 1) + 1)
+    cols = range(max(int(max(ay, by)) - 1, 0), min(int(min(ay, by)), task.cols - 1) + 1)
+    return [i * task.cols + j for i in rows for j in cols]
+
+
+def _distances(task: GridHard, goals: list[int], blocked: set[int]) -> dict[int, int]:
+    dist = {g: 0 for g in goals if g not in blocked}
+    queue = deque(dist)
+    while queue:
+        k = queue.popleft()
+        for n in _corner_neighbours(task, k):
+            if n not in dist and n not in blocked:
+                dist[n] = dist[k] + 1
+                queue.append(n)
+    return dist
+
+
+def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[AgentId, str]:
+    """One collision-free step; ``stuck`` (a board seen before) adds a random side-step."""
+    n = task.rows * task.cols
+    corners = range(n, len(state.places))
+
+    def corner_to_cell(k: int, cell: int) -> int:
+        return 0 if k in task.corners_of(cell) else 1 + min(
+            max(abs(task.corner_xy(k)[0] - task.corner_xy(c)[0]), abs(task.corner_xy(k)[1] - task.corner_xy(c)[1]))
+            for c in task.corners_of(cell))
+
+    occupied = {k for k in corners if state.places[k]}
+    busy: set[int] = set()
+    claimed: set[int] = set()
+    joint: dict[AgentId, str] = {}
+    moved: set[int] = set()
+    moves = []
+    for box, colour, target in _pairs(task, state, corners, range(n), corner_to_cell):
+        if target is None:
+            continue
+        if box in task.corners_of(target) and target not in busy:
+            busy.add(target)
+            moved.add(box)
+            joint[task.agents[target]] = f"move(box_{colour}, target_{colour})"
+        else:
+            moves.append((corner_to_cell(box, target), box, colour, target))
+    for _, box, colour, target in sorted(moves, reverse=True):
+        dist = _distances(task, task.corners_of(target), occupied - {box})
+        if box not in dist:
+            dist = _distances(task, task.corners_of(target), set())
+        here = dist.get(box)
+        if here is None or here == 0:
+            continue
+        for nxt in _corner_neighbours(task, box):
+            if dist.get(nxt) != here - 1 or nxt in occupied or nxt in claimed:
+                continue
+            agent = next((c for c in _shared_cells(task, box, nxt) if c not in busy), None)
+            if agent is None:
+                continue
+            busy.add(agent)
+            claimed.add(nxt)
+            x, y = task.corner_xy(nxt)
+            joint[task.agents[agent]] = f"move(box_{colour}, position({x}, {y}))"
+            moved.add(box)
+            break
+    if stuck or not joint:
+        _side_step(task, state, joint, occupied, busy, claimed, moved)
+    return joint
+
+
+def _side_step(task: GridHard, state: GridState, joint: dict[AgentId, str], occupied: set[int],
+               busy: set[int], claimed: set[int], moved: set[int]) -> None:
+    """Break a gridlock or a loop: move one idle box to a random empty corner next to it."""
+    rng = random.Random(f"{state.places}{state.t}")
+    idle = sorted(occupied - moved)
+    rng.shuffle(idle)
+    for box in idle:
+        options = [(nxt, c) for nxt in _corner_neighbours(task, box) if nxt not in occupied | claimed
+                   for c in _shared_cells(task, box, nxt) if c not in busy]
+        if options:
+            nxt, agent = rng.choice(options)
+            x, y = task.corner_xy(nxt)
+            joint[task.agents[agent]] = f"move({state.places[box][0]}, position({x}, {y}))"
+            return
+
+
+class GreedyPlanner:
+    """The ``greedy`` coordinator (no LLM): shortest-path moves, no conflicts, no collisions."""
+
+    name = "greedy"
+
+    async def decide(self, task: Any, state: Any, history: Sequence[StepMemory]) -> Decision:
+        seen = isinstance(task, GridTask) and any(
+            m.state_text == task.state_text(replace(state, t=m.t)) for m in history)
+        return Decision(joint_action=self.plan(task, state, stuck=seen))
+
+    @staticmethod
+    def plan(task: Any, state: GridState, stuck: bool = False) -> dict[AgentId, str]:
+        """The next joint action; ``stuck`` says this board was seen before (Hard side-steps)."""
+        if isinstance(task, GridHard):
+            return plan_hard(task, state, stuck)
+        if isinstance(task, GridEasy):
+            return plan_easy(task, state)
+        raise TaskError(f"the greedy planner plays grid tasks only, not {getattr(task, 'family', task)!r}")
+
+
+def run_greedy(task: GridTask) -> tuple[bool, int, str | None]:
+    """Play one episode with the greedy planner: (success, steps, failure)."""
+    state = task.initial_state()
+    steps = 0
+    seen: set[tuple] = set()
+    while True:
+        out = task.step(state, GreedyPlanner.plan(task, state, stuck=state.places in seen))
+        seen.add(state.places)
+        steps += 1
+        state = out.state
+        if out.done:
+            return out.success, steps, out.failure
