@@ -115,7 +115,7 @@ class ResourceAllocation:
         self.mu = self.rho * self.max_total
         self.sigma = self.mu / 2
         self.x_star = self.mu / 2 + math.sqrt(self.mu**2 / 4 + self.sigma**2 / 2)
-        self.g_star = self.reward(self.x_star)
+        self.g_star = float(self.reward(self.x_star))
 
     def reward(self, x: float | np.ndarray) -> Any:
         """The Gaussian squeeze ``G(x)`` (vectorised over numpy arrays)."""

@@ -174,3 +174,21 @@ def test_hill_climber_baseline_reaches_the_level_on_most_seeds(n: int) -> None:
 def test_spread_total_is_even_and_exact() -> None:
     assert spread_total(23, 5) == [5, 5, 5, 4, 4]
     assert sum(spread_total(449, 50)) == 449 and max(spread_total(449, 50)) <= 9
+
+
+def plain(value: object) -> bool:
+    """Only builtin types: the episode checkpointer (msgpack) refuses numpy scalars."""
+    if isinstance(value, dict):
+        return all(plain(k) and plain(v) for k, v in value.items())
+    if isinstance(value, tuple | list):
+        return all(plain(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return all(plain(getattr(value, f)) for f in value.__dataclass_fields__)
+    return value is None or type(value) in (bool, int, float, str)
+
+
+def test_states_and_outcomes_hold_only_builtin_types() -> None:
+    task = ResourceAllocation(5, 0)
+    _, outcomes = play(task, [22, 30])
+    assert all(plain(o) for o in outcomes)
+    assert plain(task.episode_metrics([], outcomes))

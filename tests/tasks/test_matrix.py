@@ -243,3 +243,11 @@ def test_penalty_equilibria_hold_for_any_k(k: float) -> None:
     value, path = backward_induction(game)
     assert path == [game.stackelberg] and tuple(value) == pytest.approx(game.se_returns)
     assert pure_nash(game.payoff) == set(game.pure_nash)
+
+
+@pytest.mark.parametrize("game", ALL[-3:], ids=ids)
+def test_states_and_outcomes_hold_only_builtin_types(game: MatrixGame) -> None:
+    from tests.tasks.test_alloc import plain
+
+    outcome = game.step(game.initial_state(), joint(0, 0))
+    assert plain(outcome) and plain(game.episode_metrics([], [outcome]))
