@@ -204,7 +204,7 @@ class MatrixGame:
         a0, a1 = np.asarray(a0, dtype=np.int64), np.asarray(a1, dtype=np.int64)
         if self.steps == 1:
             table_branch = np.zeros_like(branch)
-            next_branch = branch
+            next_branch = branch.copy()
         else:
             picked = np.where((a0 == 0) & (a1 == 0), 0, np.where((a0 == 2) & (a1 == 2), 1, 2))
             next_branch = np.where(t == 0, picked, branch)
