@@ -1,0 +1,118 @@
+"""Turning a run configuration into live objects: tasks, coordinators and, for LLM coordinators, the runtime.
+
+This is the one room that knows every coordinator. ``rl_bridge`` (and so torch) is imported only
+when an RL coordinator is asked for, so the LLM side runs without torch installed.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llamac.cli.config import CoordinatorSpec, TaskSpec
+from llamac.cli.parser import UsageError
+from llamac.settings import Settings
+from tasks.base import Task
+from tasks.coordinator import Coordinator
+
+LLM_COORDINATORS = ("llamac", "hmas2")
+
+
+def build_task(spec: TaskSpec) -> Task:
+    """One task instance through the task catalog (which raises ``TaskError`` on bad parameters)."""
+    from tasks import catalog
+
+    if spec.family == "grid":
+        assert spec.rows is not None and spec.cols is not None and spec.difficulty is not None
+        return catalog.grid_task((spec.rows, spec.cols), spec.difficulty, instance=spec.instance, seed=spec.seed)
+    if spec.family == "alloc":
+        assert spec.agents is not None and spec.seed is not None
+        return catalog.alloc_task(spec.agents, seed=spec.seed)
+    assert spec.game is not None
+    return catalog.matrix_task(spec.game, k=spec.k)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    from tasks import catalog
+
+    return catalog.parse_size(text)
+
+
+@dataclass
+class LLMRuntime:
+    """Gateway, budget and metering of one run, and the local model server when no key is set.
+
+    The server is a child process for the run's lifetime: stopped on exit, error or Ctrl-C.
+    """
+
+    settings: Settings
+    run_id: str
+    run_dir: Path
+    budget_total: int | None
+    gateway: Any = None
+    metering: Any = None
+    budget: Any = None
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def __aenter__(self) -> LLMRuntime:
+        from llamac.budget import InProcessBudget, RedisBudget
+        from llamac.gateway import LLMGateway
+        from llamac.metering import Metering
+
+        base_url = None
+        if self.settings.resolved_provider() == "local":
+            from llamac.local_model import LocalModelServer
+
+            server = LocalModelServer.from_settings(self.settings, log_path=self.run_dir / "local-model.log")
+            await self._stack.enter_async_context(server)
+            base_url = server.url
+        if self.settings.redis_url:
+            self.budget = RedisBudget.from_url(self.settings.redis_url, self.run_id, self.budget_total,
+                                               self.settings.memory_ttl_s)
+        else:
+            self.budget = InProcessBudget(self.run_id, self.budget_total)
+        self._stack.push_async_callback(self.budget.aclose)
+        self.metering = Metering(self.run_id, self.run_dir)
+        self.gateway = LLMGateway(self.settings, self.run_id, budget=self.budget, metering=self.metering,
+                                  base_url=base_url)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+
+def build_coordinator(spec: CoordinatorSpec, task: Task, runtime: LLMRuntime | None) -> Coordinator:
+    if spec.name == "greedy":
+        from tasks import catalog
+
+        return catalog.greedy_coordinator(task)
+    if spec.name == "llamac":
+        from graphs.context import LLaMACConfig
+        from graphs.llamac import LLaMACCoordinator
+
+        assert runtime is not None
+        return LLaMACCoordinator(runtime.gateway, LLaMACConfig(critics=spec.critics, objection_rounds=spec.rounds))
+    if spec.name == "hmas2":
+        from graphs.context import HMAS2Config
+        from graphs.hmas2 import HMAS2Coordinator
+
+        assert runtime is not None
+        return HMAS2Coordinator(runtime.gateway, HMAS2Config(objection_rounds=spec.rounds))
+    return _rl_coordinator(spec, task)
+
+
+def _rl_coordinator(spec: CoordinatorSpec, task: Task) -> Coordinator:
+    """A trained policy; torch is needed here and only here."""
+    assert spec.policy is not None
+    policy = Path(spec.policy)
+    if not policy.exists():
+        raise UsageError(f"--policy {policy}: no such folder")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise UsageError(f"--coordinator {spec.name} needs the rl extra (torch): pip install 'llamac[rl]'") from None
+    from rl_bridge.coordinator import load_coordinator
+
+    return load_coordinator(spec.name, policy, task)

@@ -1,0 +1,107 @@
+"""What config.json records: everything ``resume`` needs to rebuild the tasks and the coordinator.
+
+A run is fully described by its command line (task family and parameters, coordinator and its
+knobs) plus the episodes it plans; provider settings (keys, URLs) are deliberately *not* stored:
+they come from the environment again at resume, so no secret lands in the run folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class TaskSpec(BaseModel):
+    """One episode's task instance."""
+
+    family: Literal["grid", "alloc", "matrix"]
+    rows: int | None = None
+    cols: int | None = None
+    difficulty: Literal["easy", "hard"] | None = None
+    instance: int | None = None
+    seed: int | None = None
+    agents: int | None = None
+    game: str | None = None
+    k: float | None = None
+
+    def label(self) -> str:
+        if self.family == "grid":
+            which = f"i{self.instance}" if self.instance is not None else f"s{self.seed}"
+            return f"grid-{self.difficulty}-{self.rows}x{self.cols}-{which}"
+        if self.family == "alloc":
+            return f"alloc-n{self.agents}-s{self.seed}"
+        return f"matrix-{self.game}" + (f"-k{self.k:g}" if self.k is not None else "")
+
+
+class CoordinatorSpec(BaseModel):
+    name: str
+    policy: str | None = None
+    critics: Literal["split", "merged"] = "split"
+    rounds: int | None = None
+    local_model: str | None = None
+
+
+class EpisodeSpec(BaseModel):
+    index: int
+    task: TaskSpec
+    thread_id: str
+
+
+class RunConfig(BaseModel):
+    version: int = 1
+    run_id: str
+    created: str
+    argv: list[str] = Field(default_factory=list)
+    coordinator: CoordinatorSpec
+    episodes: list[EpisodeSpec]
+    max_steps: int | None = None
+    budget: int | None = None
+    checkpoint: Literal["sqlite", "postgres"] = "sqlite"
+
+
+def task_specs(args: argparse.Namespace, rows_cols: tuple[int, int] | None) -> list[TaskSpec]:
+    """The task of each planned episode: consecutive golden instances, or consecutive seeds."""
+    n = args.episodes
+    if args.command == "grid":
+        assert rows_cols is not None
+        rows, cols = rows_cols
+        if args.seed is not None:
+            return [TaskSpec(family="grid", rows=rows, cols=cols, difficulty=args.difficulty, seed=args.seed + i)
+                    for i in range(n)]
+        first = 0 if args.instance is None else args.instance
+        return [TaskSpec(family="grid", rows=rows, cols=cols, difficulty=args.difficulty, instance=first + i)
+                for i in range(n)]
+    if args.command == "alloc":
+        return [TaskSpec(family="alloc", agents=args.agents, seed=args.seed + i) for i in range(n)]
+    return [TaskSpec(family="matrix", game=args.game, k=args.k) for _ in range(n)]
+
+
+def default_out(runs_dir: Path, first: TaskSpec, coordinator: str, now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S-%f")
+    return runs_dir / f"{stamp}-{first.label()}-{coordinator}"
+
+
+def new_config(args: argparse.Namespace, argv: list[str], specs: list[TaskSpec], run_dir: Path,
+               checkpoint: str) -> RunConfig:
+    # unique even when a folder name is reused: PostgreSQL checkpoints outlive deleted folders
+    run_id = f"{run_dir.resolve().name}-{uuid.uuid4().hex[:8]}"
+    return RunConfig(
+        run_id=run_id,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        argv=list(argv),
+        coordinator=CoordinatorSpec(name=args.coordinator, policy=args.policy, critics=args.critics,
+                                    rounds=args.rounds, local_model=args.local_model),
+        episodes=[EpisodeSpec(index=i, task=s, thread_id=f"{run_id}/ep{i:03d}") for i, s in enumerate(specs)],
+        max_steps=args.max_steps,
+        budget=args.budget,
+        checkpoint=checkpoint,  # type: ignore[arg-type]
+    )
+
+
+def config_dict(config: RunConfig) -> dict[str, Any]:
+    return config.model_dump(mode="json")

@@ -1,0 +1,109 @@
+"""Running a configured run: checkpointer, runtime, one episode graph per planned episode, summaries.
+
+New runs and ``resume`` take the same path: an episode with a summary is finished and skipped, an
+episode with a checkpoint continues from it, any other starts fresh. So resume is "run again".
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from rich.console import Console
+
+from graphs.episode import EpisodeContext, play_episode
+from llamac.cli.build import LLM_COORDINATORS, LLMRuntime, build_coordinator, build_task
+from llamac.cli.config import RunConfig
+from llamac.cli.parser import UsageError
+from llamac.progress import RunProgress
+from llamac.results import RunFolder
+from llamac.settings import Settings
+
+BUDGET_EXHAUSTED = "budget_exhausted"
+
+
+@asynccontextmanager
+async def open_checkpointer(config: RunConfig, folder: RunFolder, settings: Settings) -> AsyncIterator[BaseCheckpointSaver]:
+    """SQLite in the run folder, or PostgreSQL when the run was started with LLAMAC_CHECKPOINT_URL."""
+    if config.checkpoint == "postgres":
+        if not settings.checkpoint_url:
+            raise UsageError("this run is checkpointed in PostgreSQL: set LLAMAC_CHECKPOINT_URL to resume it")
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+        async with AsyncPostgresSaver.from_conn_string(settings.checkpoint_url) as saver:
+            await saver.setup()
+            yield saver
+    else:
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        async with AsyncSqliteSaver.from_conn_string(str(folder.checkpoints)) as saver:
+            yield saver
+
+
+def tokens_spent(folder: RunFolder) -> int:
+    """Tokens the run's LLM calls already used (its calls log), so a resumed run keeps its budget."""
+    if not folder.calls.exists():
+        return 0
+    from llamac.metering import read_calls
+
+    return sum(r.prompt_tokens + r.completion_tokens for r in read_calls(folder.calls))
+
+
+def finished_summaries(config: RunConfig, folder: RunFolder) -> list[dict[str, Any]] | None:
+    """Every episode's summary when the run is complete (all episodes, or stopped by the budget)."""
+    done = []
+    for ep in config.episodes:
+        summary = folder.episode(ep.index).read_summary()
+        if summary is None:
+            return None
+        done.append(summary)
+        if summary.get("end_reason") == BUDGET_EXHAUSTED:
+            break
+    return done
+
+
+async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings, progress_console: Console,
+                       *, quiet: bool = False) -> list[dict[str, Any]]:
+    summaries: list[dict[str, Any]] = []
+    budget_left = None
+    if config.budget is not None:
+        spent = 0 if settings.redis_url else tokens_spent(folder)
+        budget_left = max(1, config.budget - spent)
+    async with AsyncExitStack() as stack:
+        saver = await stack.enter_async_context(open_checkpointer(config, folder, settings))
+        runtime = None
+        if config.coordinator.name in LLM_COORDINATORS:
+            runtime = await stack.enter_async_context(
+                LLMRuntime(settings, config.run_id, folder.path, budget_left)
+            )
+        progress = stack.enter_context(RunProgress(progress_console, budget=config.budget, enabled=not quiet))
+        for ep in config.episodes:
+            files = folder.episode(ep.index)
+            task = build_task(ep.task)
+            summary = files.read_summary()
+            if summary is None:
+                memory = None
+                if runtime is not None:
+                    from llamac.memory import memory_from_settings
+
+                    memory = memory_from_settings(settings, ep.thread_id)
+                    stack.push_async_callback(memory.aclose)
+                ctx = EpisodeContext(
+                    task=task,
+                    coordinator=build_coordinator(config.coordinator, task, runtime),
+                    episode=ep.index,
+                    files=files,
+                    memory=memory,
+                    max_steps=config.max_steps,
+                )
+                ctx.on_step = progress.on_step
+                progress.start_episode(f"{ep.index}: {task.name}", ctx.step_limit, len(files.read_steps()))
+                summary = await play_episode(ctx, checkpointer=saver, thread_id=ep.thread_id)
+                progress.end_episode(summary)
+            summaries.append(summary)
+            folder.write_run_summary(summaries)
+            if summary.get("end_reason") == BUDGET_EXHAUSTED:
+                break  # the remaining episodes could not spend a token either
+    return summaries

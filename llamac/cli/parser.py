@@ -1,0 +1,123 @@
+"""The command line: one subcommand per task family, plus ``resume`` and ``graph``.
+
+Every parse error is one line on stderr and exit code 2 (argparse's own usage dump is replaced),
+because bad input is the user's to fix, not a crash to debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+COORDINATORS = ("greedy", "llamac", "hmas2", "steer", "mappo", "student")
+RL_COORDINATORS = ("steer", "mappo", "student")
+GAMES = ("penalty", "mixing", "coordination", "cooperation")
+DEFAULT_COORDINATOR = "llamac"
+
+
+class UsageError(ValueError):
+    """A command line the user has to correct (one line, exit 2)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing a usage block and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--coordinator", choices=COORDINATORS, default=DEFAULT_COORDINATOR,
+                   help=f"who decides each step (default: {DEFAULT_COORDINATOR})")
+    p.add_argument("--policy", metavar="RUN_DIR", help="trained policy folder for steer|mappo|student")
+    p.add_argument("--critics", choices=("split", "merged"), default="split",
+                   help="LLaMAC: two concurrent critic calls (split) or the authors' single two-plan call")
+    p.add_argument("--rounds", type=_nonnegative_int, default=None,
+                   help="plan-confirmation rounds per step (default: 1 on Easy, 3 on Hard)")
+    p.add_argument("--max-steps", type=_positive_int, default=None, help="stop an episode after this many steps")
+    p.add_argument("--episodes", type=_positive_int, default=1,
+                   help="episodes on consecutive instances (grid) or seeds (grid --seed, alloc)")
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<timestamp>-<task>-<coordinator>)")
+    p.add_argument("--budget", type=_positive_int, metavar="TOKENS", default=None,
+                   help="token budget of the run (prompt + completion); the run stops cleanly when spent")
+    p.add_argument("--local-model", choices=("qwen-0.5b", "qwen-1.5b"), default=None,
+                   help="local model when no API key is set (default: LLAMAC_LOCAL_MODEL, qwen-0.5b)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="python -m llamac.run",
+                           description="Run LLaMAC, HMAS-2, greedy or RL coordinators on a task.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    grid = sub.add_parser("grid", help="Grid Transportation (Easy/Hard)")
+    grid.add_argument("--size", required=True, metavar="RxC", help="grid size, e.g. 2x2, 2x4, 4x8")
+    grid.add_argument("--difficulty", choices=("easy", "hard"), default="easy")
+    which = grid.add_mutually_exclusive_group()
+    which.add_argument("--instance", type=_nonnegative_int, metavar="K", help="golden instance K (0..9; default 0)")
+    which.add_argument("--seed", type=_nonnegative_int, metavar="S", help="a new instance from seed S")
+    _common(grid)
+
+    alloc = sub.add_parser("alloc", help="System Resource Allocation (Gaussian squeeze)")
+    alloc.add_argument("--agents", type=_positive_int, default=5, metavar="N")
+    alloc.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S")
+    _common(alloc)
+
+    matrix = sub.add_parser("matrix", help="STEER matrix games")
+    matrix.add_argument("--game", required=True, choices=GAMES)
+    matrix.add_argument("--k", type=_number, default=None, help="Penalty game's k (e.g. -100)")
+    _common(matrix)
+
+    resume = sub.add_parser("resume", help="continue an interrupted run from its last completed step")
+    resume.add_argument("run_dir", metavar="RUN_DIR")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    graph = sub.add_parser("graph", help="print a coordinator graph as Mermaid")
+    graph.add_argument("which", choices=("llamac", "hmas2", "episode"))
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "matrix":
+        if args.game == "penalty" and args.k is None:
+            raise UsageError("matrix: --game penalty needs --k (e.g. --k -100)")
+        if args.game != "penalty" and args.k is not None:
+            raise UsageError(f"matrix: --k applies to the penalty game only, not {args.game}")
+    if args.command in ("grid", "alloc", "matrix"):
+        if args.policy and args.coordinator not in RL_COORDINATORS:
+            raise UsageError(f"--policy applies to {'|'.join(RL_COORDINATORS)}, not {args.coordinator}")
+        if args.coordinator in RL_COORDINATORS and not args.policy:
+            raise UsageError(f"--coordinator {args.coordinator} needs --policy RUN_DIR (a trained policy)")
+        if args.policy and not Path(args.policy).is_dir():
+            raise UsageError(f"--policy {args.policy}: no such folder")
+    return args

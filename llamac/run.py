@@ -1,0 +1,146 @@
+"""``python -m llamac.run``: run a coordinator on a task, resume a run, or print a coordinator graph.
+
+    python -m llamac.run grid --size 4x8                       # LLaMAC on Easy 4x8, golden instance 0
+    python -m llamac.run grid --size 2x2 --coordinator greedy  # the greedy planner (about a second)
+    python -m llamac.run grid --size 2x4 --difficulty hard --seed 7 --coordinator hmas2
+    python -m llamac.run alloc --agents 50
+    python -m llamac.run matrix --game penalty --k -100 --coordinator steer --policy runs/steer-penalty
+    python -m llamac.run resume runs/20260101-120000-...       # continue an interrupted run
+    python -m llamac.run graph llamac                          # Mermaid of the LLaMAC step graph
+
+Exit codes: 0 done, 2 bad input (one line on stderr), 1 an unexpected error during a run (one line;
+the partial results and checkpoints stay in the run folder, so ``resume`` continues), 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from llamac.cli.build import parse_size
+from llamac.cli.config import RunConfig, config_dict, default_out, new_config, task_specs
+from llamac.cli.execute import finished_summaries, run_episodes
+from llamac.cli.parser import UsageError, parse_args
+from llamac.progress import print_summary
+from llamac.results import RunFolder, RunFolderError
+from llamac.settings import Settings
+from tasks.base import TaskError
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [UsageError, TaskError, RunFolderError, ValidationError, FileNotFoundError]
+    try:
+        from llamac.gateway import GatewayConfigError
+        from llamac.local_model import ModelPartsMissing
+
+        errors += [GatewayConfigError, ModelPartsMissing]
+    except ImportError:  # the runtime without its LLM parts still runs greedy and RL coordinators
+        pass
+    return tuple(errors)
+
+
+def mermaid(which: str) -> str:
+    """The diagram drawn from the compiled graph itself, so it cannot drift from the code."""
+    if which == "llamac":
+        from graphs.llamac import build_llamac_graph
+
+        return build_llamac_graph().get_graph().draw_mermaid()
+    if which == "hmas2":
+        from graphs.hmas2 import build_hmas2_graph
+
+        return build_hmas2_graph().get_graph().draw_mermaid()
+    from graphs.episode import build_episode_graph
+
+    return build_episode_graph().compile().get_graph().draw_mermaid()
+
+
+def _settings(local_model: str | None = None) -> Settings:
+    settings = Settings()
+    if local_model:
+        settings = settings.model_copy(update={"local_model": local_model})
+    return settings
+
+
+def _configure_logs(settings: Settings, folder: RunFolder) -> None:
+    """Logs go to the run folder: the terminal belongs to the progress bar and the table."""
+    from llamac.logs import configure_logging
+
+    configure_logging(settings, stream=(folder.path / "log.jsonl").open("a", encoding="utf-8"))
+
+
+def _prepare_new(args, argv: list[str], settings: Settings) -> tuple[RunConfig, RunFolder]:
+    rows_cols = parse_size(args.size) if args.command == "grid" else None
+    specs = task_specs(args, rows_cols)
+    from llamac.cli.build import build_task
+
+    for spec in specs:  # refuse bad parameters before a folder is made
+        build_task(spec)
+    out = Path(args.out) if args.out else default_out(settings.runs_dir, specs[0], args.coordinator)
+    folder = RunFolder.create(out)
+    config = new_config(args, argv, specs, folder.path, "postgres" if settings.checkpoint_url else "sqlite")
+    folder.write_config(config_dict(config))
+    return config, folder
+
+
+def _open_existing(run_dir: str) -> tuple[RunConfig, RunFolder]:
+    folder = RunFolder.open(run_dir)
+    try:
+        return RunConfig.model_validate(folder.read_config()), folder
+    except ValidationError as exc:
+        raise RunFolderError(f"{folder.path}/config.json is not a llamac run config ({exc.error_count()} errors)") from None
+
+
+def _title(config: RunConfig) -> str:
+    more = len(config.episodes) - 1
+    return f"{config.coordinator.name} on {config.episodes[0].task.label()}" + (f" (+{more} more)" if more else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    out = Console()
+    err = Console(stderr=True)
+    folder: RunFolder | None = None
+    try:
+        args = parse_args(argv)
+        if args.command == "graph":
+            print(mermaid(args.which))
+            return 0
+        if args.command == "resume":
+            config, folder = _open_existing(args.run_dir)
+            settings = _settings(config.coordinator.local_model)
+            done = finished_summaries(config, folder)
+            if done is not None:
+                err.print(f"run {folder.path} is already finished; not re-running")
+                print_summary(out, done, folder.path.resolve(), title=_title(config))
+                return 0
+        else:
+            settings = _settings(args.local_model)
+            config, folder = _prepare_new(args, argv, settings)
+        _configure_logs(settings, folder)
+        summaries = asyncio.run(run_episodes(config, folder, settings, err, quiet=args.quiet))
+        print_summary(out, summaries, folder.path.resolve(), title=_title(config))
+        return 0
+    except _user_errors() as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        where = f"; resume with: python -m llamac.run resume {folder.path}" if folder else ""
+        print(f"interrupted{where}", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, never a traceback; the checkpoint keeps the run resumable
+        where = f" (partial results in {folder.path}; resume with: python -m llamac.run resume {folder.path})" if folder else ""
+        print(f"error: {type(exc).__name__}: {_one_line(exc)}{where}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""The CLI: runs end to end into a run folder, resumes, refuses bad input in one line with exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llamac.run import main
+from tasks.greedy import GreedyPlanner
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Default run folders (runs/...) and .env lookups happen in a scratch directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LLAMAC_CHECKPOINT_URL", raising=False)
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _existing_run(tmp_path: Path) -> Path:
+    out = tmp_path / "done"
+    assert main(["grid", "--size", "2x2", "--coordinator", "greedy", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def _malformed(tmp_path: Path) -> list[list[str]]:
+    no_config = tmp_path / "empty"
+    no_config.mkdir()
+    bad_config = tmp_path / "bad"
+    bad_config.mkdir()
+    (bad_config / "config.json").write_text("{not json")
+    wrong_config = tmp_path / "wrong"
+    wrong_config.mkdir()
+    (wrong_config / "config.json").write_text('{"version": 1}')
+    existing = _existing_run(tmp_path)
+    g = ["grid", "--size", "2x2", "--coordinator", "greedy"]
+    return [
+        ["grid", "--size", "0x3"],
+        ["grid", "--size", "4x"],
+        ["grid", "--size", "axb", "--coordinator", "greedy"],
+        ["grid"],
+        [*g, "--difficulty", "medium"],
+        [*g, "--instance", "10"],
+        [*g, "--instance", "-1"],
+        [*g, "--instance", "abc"],
+        [*g, "--instance", "1", "--seed", "2"],
+        [*g, "--instance", "8", "--episodes", "5"],
+        ["matrix", "--game", "chicken"],
+        ["matrix", "--game", "penalty", "--k", "abc"],
+        ["matrix", "--game", "penalty"],
+        ["matrix", "--game", "mixing", "--k", "5"],
+        ["alloc", "--agents", "0"],
+        ["alloc", "--agents", "x"],
+        ["resume", str(tmp_path / "no-such-run")],
+        ["resume", str(no_config)],
+        ["resume", str(bad_config)],
+        ["resume", str(wrong_config)],
+        [*g, "--out", str(existing)],
+        ["grid", "--size", "2x2", "--coordinator", "foo"],
+        ["grid", "--size", "2x2", "--coordinator", "steer"],
+        ["grid", "--size", "2x2", "--coordinator", "steer", "--policy", str(tmp_path / "missing")],
+        [*g, "--policy", str(tmp_path)],
+        [*g, "--max-steps", "0"],
+        [],
+        ["fly"],
+        ["graph", "nope"],
+    ]
+
+
+def test_malformed_invocations_exit_2_with_one_line(tmp_path, capsys):
+    cases = _malformed(tmp_path)
+    capsys.readouterr()
+    assert len(cases) >= 20
+    for argv in cases:
+        code, out, err = _run(capsys, *argv)
+        lines = err.strip().splitlines()
+        assert code == 2, (argv, code, err)
+        assert len(lines) == 1, (argv, err)
+        assert lines[0].startswith("error: "), (argv, err)
+        assert "Traceback" not in err and "Traceback" not in out
+    # nothing was left behind by a refused command (only the fixture run and the prepared folders)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_malformed_invocation_in_a_real_process_prints_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "llamac.run", "grid", "--size", "0x3"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "0x3" in proc.stderr
+
+
+def test_greedy_grid_run_writes_the_run_folder(tmp_path, capsys):
+    code, out, err = _run(capsys, "grid", "--size", "2x2", "--coordinator", "greedy", "--quiet")
+    assert code == 0, err
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert "grid-easy-2x2-i0-greedy" in run_dir.name
+    assert f"results: {run_dir}" in out.replace("\n", "")
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["coordinator"]["name"] == "greedy"
+    assert config["episodes"][0]["task"] == {**config["episodes"][0]["task"], "rows": 2, "cols": 2, "instance": 0}
+    summary = json.loads((run_dir / "episodes/000/summary.json").read_text())
+    steps = [json.loads(x) for x in (run_dir / "episodes/000/steps.jsonl").read_text().splitlines()]
+    assert summary["success"] is True and summary["end_reason"] == "success"
+    assert summary["steps"] == len(steps) and steps[-1]["success"] is True
+    assert summary["tokens"] == 0 and summary["llm_calls"] == 0
+    assert (run_dir / "checkpoints.sqlite").exists()
+    run_summary = json.loads((run_dir / "summary.json").read_text())
+    assert run_summary["success_rate"] == 1.0 and run_summary["n_episodes"] == 1
+    for metric in ("Success", "Steps", "Feedback", "Tokens", "LLM calls", "Gate skips", "Invalid answers",
+                   "Retries", "Cached prompt tokens", "Wall time"):
+        assert metric in out
+
+
+def test_several_episodes_run_consecutive_instances(tmp_path, capsys):
+    code, out, err = _run(capsys, "grid", "--size", "2x4", "--instance", "3", "--episodes", "2",
+                          "--coordinator", "greedy", "--out", "r", "--quiet")
+    assert code == 0, err
+    run = json.loads((tmp_path / "r/summary.json").read_text())
+    assert [e["task"] for e in run["episodes"]] == ["easy_2x4_3", "easy_2x4_4"]
+    assert "mean" in out
+
+
+def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, capsys, monkeypatch):
+    assert main(["grid", "--size", "2x4", "--coordinator", "greedy", "--out", "clean", "--quiet"]) == 0
+    clean = json.loads((tmp_path / "clean/episodes/000/summary.json").read_text())
+    assert clean["steps"] >= 3
+
+    original = GreedyPlanner.decide
+    calls = {"n": 0}
+
+    async def flaky(self, task, state, history):
+        calls["n"] += 1
+        if len(history) == 2 and calls["n"] < 10:
+            calls["n"] = 10
+            raise RuntimeError("scripted crash\nwith a second line")
+        return await original(self, task, state, history)
+
+    monkeypatch.setattr(GreedyPlanner, "decide", flaky)
+    capsys.readouterr()
+    code, out, err = _run(capsys, "grid", "--size", "2x4", "--coordinator", "greedy", "--out", "broken", "--quiet")
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "RuntimeError: scripted crash with a second line" in err and "resume" in err
+    assert not (tmp_path / "broken/episodes/000/summary.json").exists()
+    assert len((tmp_path / "broken/episodes/000/steps.jsonl").read_text().splitlines()) == 2
+
+    code, out, err = _run(capsys, "resume", "broken", "--quiet")
+    assert code == 0, err
+    resumed = json.loads((tmp_path / "broken/episodes/000/summary.json").read_text())
+    volatile = ("wall_s",)
+    assert {k: v for k, v in resumed.items() if k not in volatile} == {
+        k: v for k, v in clean.items() if k not in volatile}
+    clean_steps = (tmp_path / "clean/episodes/000/steps.jsonl").read_text()
+    assert (tmp_path / "broken/episodes/000/steps.jsonl").read_text() == clean_steps
+
+    # a finished run is not re-run: its summary is printed and nothing changes
+    before = (tmp_path / "broken/episodes/000/steps.jsonl").stat().st_mtime_ns
+    code, out, err = _run(capsys, "resume", "broken")
+    assert code == 0 and "already finished" in err and "Success" in out
+    assert (tmp_path / "broken/episodes/000/steps.jsonl").stat().st_mtime_ns == before
+
+
+def test_alloc_and_matrix_run_with_their_greedy_baselines(tmp_path, capsys):
+    assert main(["alloc", "--agents", "5", "--coordinator", "greedy", "--out", "a", "--quiet"]) == 0
+    assert json.loads((tmp_path / "a/episodes/000/summary.json").read_text())["family"] == "alloc"
+    assert main(["matrix", "--game", "penalty", "--k", "-100", "--coordinator", "greedy", "--out", "m",
+                 "--quiet"]) == 0
+    summary = json.loads((tmp_path / "m/episodes/000/summary.json").read_text())
+    assert summary["family"] == "matrix" and summary["steps"] >= 1
+
+
+def test_graph_prints_mermaid_of_the_episode_loop(capsys):
+    code, out, _ = _run(capsys, "graph", "episode")
+    assert code == 0
+    assert out.startswith("---") or "graph TD" in out
+    for node in ("observe", "decide", "execute", "remember"):
+        assert node in out
