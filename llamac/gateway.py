@@ -222,64 +222,97 @@ class LLMGateway:
         model = self.chat_model(role)
         reserved = estimate_prompt_tokens(sent) + self.settings.max_output_tokens
         reservation = await self.budget.reserve(reserved) if self.budget is not None else None
-        retries = 0
-
-        def count_retry(_: Any) -> None:
-            nonlocal retries
-            retries += 1
-
-        lc_messages = [_to_langchain(m) for m in sent]
+        attempt = _Attempt(path=self._path(model_name, model) if schema is not None else "plain")
+        if isinstance(model, ScriptedChatModel):
+            attempt.path = "scripted"
         started = time.perf_counter()
-        used = 0
         try:
-            while True:
-                path = self._path(model_name, model) if schema is not None else "plain"
-                runnable = bind_structured(model, path, schema) if schema is not None else model
-                try:
-                    async for attempt in retrying(
-                        self.settings.max_retries, self.settings.retry_base_s, self.settings.retry_max_wait_s, count_retry
-                    ):
-                        with attempt:
-                            output = await runnable.ainvoke(lc_messages)
-                    break
-                except openai.BadRequestError as exc:
-                    weaker = DOWNGRADE.get(path)
-                    if schema is None or weaker is None or isinstance(model, ScriptedChatModel):
-                        raise
-                    self._log.warning("structured_path_refused", path=path, next=weaker, error=str(exc)[:200])
-                    self._paths[model_name] = weaker
-            raw, parsed = unpack(output)
-            text = text_of(raw)
-            usage = raw.usage_metadata or {}
-            prompt_tokens = int(usage.get("input_tokens", 0))
-            completion_tokens = int(usage.get("output_tokens", 0))
-            cached = int((usage.get("input_token_details") or {}).get("cache_read", 0) or 0)
-            # A provider that reports no usage is charged the worst case it was granted.
-            used = prompt_tokens + completion_tokens if usage else reserved
-        finally:
+            output = await self._invoke(model_name, model, [_to_langchain(m) for m in sent], schema, attempt)
+        except BaseException:
             if reservation is not None:
-                await self.budget.settle(reservation, used)
+                await self.budget.settle(reservation, 0)  # failed calls report no usage
+            self._finish(role, agent, step, model_name, attempt, started, reserved, None, valid=False)
+            raise
+        raw, parsed = unpack(output)
+        text = text_of(raw)
+        usage = raw.usage_metadata
+        if reservation is not None:
+            # A provider that reports no usage is charged the worst case it was granted.
+            used = usage["input_tokens"] + usage["output_tokens"] if usage else reserved
+            await self.budget.settle(reservation, used)
         if schema is None:
             parsed = None
+        valid = (parsed is not None) if schema is not None else bool(text.strip())
+        record = self._finish(role, agent, step, model_name, attempt, started, reserved, usage, valid=valid)
+        return CallResult(text=text, parsed=parsed, record=record)
+
+    async def _invoke(
+        self,
+        model_name: str,
+        model: BaseChatModel,
+        messages: list[BaseMessage],
+        schema: dict[str, Any] | None,
+        attempt: _Attempt,
+    ) -> Any:
+        """Send with retries; on an endpoint refusing the structured path (HTTP 400) step down a path."""
+        s = self.settings
+        while True:
+            runnable = bind_structured(model, attempt.path, schema) if schema is not None else model
+            try:
+                async for tries in retrying(s.max_retries, s.retry_base_s, s.retry_max_wait_s, attempt.count_retry):
+                    with tries:
+                        return await runnable.ainvoke(messages)
+            except openai.BadRequestError as exc:
+                weaker = DOWNGRADE.get(attempt.path)
+                if schema is None or weaker is None:
+                    raise
+                self._log.warning("structured_path_refused", path=attempt.path, next=weaker, error=str(exc)[:200])
+                self._paths[model_name] = attempt.path = weaker
+
+    def _finish(
+        self,
+        role: str,
+        agent: str | None,
+        step: int,
+        model_name: str,
+        attempt: _Attempt,
+        started: float,
+        reserved: int,
+        usage: Any,
+        *,
+        valid: bool,
+    ) -> CallRecord:
+        usage = usage or {}
         record = CallRecord(
             run=self.run_id,
             step=step,
             role=role,
             agent=agent,
             model=model_name,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cached_tokens=cached,
+            prompt_tokens=int(usage.get("input_tokens", 0)),
+            completion_tokens=int(usage.get("output_tokens", 0)),
+            cached_tokens=int((usage.get("input_token_details") or {}).get("cache_read", 0) or 0),
             latency_s=round(time.perf_counter() - started, 6),
-            retries=retries,
-            structured_path=path if schema is not None else ("scripted" if isinstance(model, ScriptedChatModel) else "plain"),
-            valid=(parsed is not None) if schema is not None else bool(text.strip()),
+            retries=attempt.retries,
+            structured_path=attempt.path,
+            valid=valid,
             reserved_tokens=reserved,
         )
         if self.metering is not None:
             self.metering.record(record)
         self._log.info("llm_call", **asdict(record))
-        return CallResult(text=text, parsed=parsed, record=record)
+        return record
+
+
+@dataclass
+class _Attempt:
+    """What one call went through: the structured path finally used and the retries it took."""
+
+    path: str
+    retries: int = 0
+
+    def count_retry(self, _: Any) -> None:
+        self.retries += 1
 
 
 def _to_langchain(message: ChatMessage) -> BaseMessage:

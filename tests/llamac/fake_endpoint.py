@@ -1,0 +1,89 @@
+"""A real loopback HTTP server speaking just enough of the chat-completions API to script failures.
+
+Used by the retry, structured-path and logging tests: each request takes the next scripted reply
+(status, headers, body); every request's arrival time, headers and JSON body are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Reply = tuple[int, dict[str, str], dict[str, Any]]
+
+
+def completion(content: str, prompt_tokens: int = 10, completion_tokens: int = 5) -> Reply:
+    body = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "test-model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+    return 200, {}, body
+
+
+def error(status: int, headers: dict[str, str] | None = None, message: str = "scripted failure") -> Reply:
+    return status, headers or {}, {"error": {"message": message, "type": "server_error", "code": None}}
+
+
+@dataclass
+class Seen:
+    at: float
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeEndpoint:
+    replies: Callable[[int, dict[str, Any]], Reply]
+    seen: list[Seen] = field(default_factory=list)
+    url: str = ""
+
+
+def serve(replies: list[Reply] | Callable[[int, dict[str, Any]], Reply]) -> tuple[FakeEndpoint, Callable[[], None]]:
+    """Start the server; returns the endpoint (``url`` ends in /v1) and a stop function."""
+    script = replies if callable(replies) else (lambda i, body: replies[min(i, len(replies) - 1)])
+    endpoint = FakeEndpoint(replies=script)
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("content-length", 0))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            with lock:
+                index = len(endpoint.seen)
+                endpoint.seen.append(Seen(time.monotonic(), {k.lower(): v for k, v in self.headers.items()}, body))
+            status, headers, payload = endpoint.replies(index, body)
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return endpoint, stop

@@ -1,0 +1,80 @@
+"""Retries against a real loopback HTTP server: 429 with Retry-After, then 500, then an answer."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from llamac.gateway import ChatMessage, LLMGateway
+from llamac.metering import Metering
+from tests.llamac.fake_endpoint import completion, error, serve
+
+MESSAGES = [ChatMessage("system", "You plan."), ChatMessage("user", "Answer with a JSON object.")]
+
+
+@pytest.fixture
+def endpoint_factory():
+    stops = []
+
+    def start(replies):
+        endpoint, stop = serve(replies)
+        stops.append(stop)
+        return endpoint
+
+    yield start
+    for stop in stops:
+        stop()
+
+
+async def test_waits_as_told_then_retries_5xx_and_counts_retries(make_settings, endpoint_factory):
+    endpoint = endpoint_factory([error(429, {"Retry-After": "1"}), error(500), completion('{"a1": "up"}')])
+    settings = make_settings(openai_base_url=endpoint.url, openai_api_key="sk-test", endpoint="generic",
+                             max_retries=3, retry_base_s=0.05)
+    metering = Metering("retry-run")
+    gateway = LLMGateway(settings, "retry-run", metering=metering)
+    result = await gateway.call(role="assessor", agent=None, messages=MESSAGES, step=3, schema={"type": "object"})
+    assert result.parsed == {"a1": "up"}
+    assert result.record.retries == 2
+    assert result.record.valid and result.record.prompt_tokens == 10 and result.record.completion_tokens == 5
+    assert len(endpoint.seen) == 3
+    waited_after_429 = endpoint.seen[1].at - endpoint.seen[0].at
+    assert 1.0 <= waited_after_429 < 1.6  # Retry-After: 1, not the 0.05 s backoff
+    assert endpoint.seen[2].at - endpoint.seen[1].at < 0.6  # the 500 used the short jittered backoff
+    assert metering.metrics.total.retries == 2
+
+
+async def test_retry_after_is_capped(make_settings, endpoint_factory):
+    endpoint = endpoint_factory([error(503, {"Retry-After": "120"}), completion("{}")])
+    settings = make_settings(openai_base_url=endpoint.url, endpoint="generic", max_retries=1, retry_max_wait_s=0.3)
+    result = await LLMGateway(settings, "r").call(role="actor", agent="a1", messages=MESSAGES, step=0)
+    assert result.record.retries == 1
+    assert endpoint.seen[1].at - endpoint.seen[0].at < 1.0
+
+
+async def test_retries_are_bounded_and_the_failed_call_is_metered(make_settings, endpoint_factory):
+    endpoint = endpoint_factory([error(500)])
+    settings = make_settings(openai_base_url=endpoint.url, endpoint="generic", max_retries=2, retry_base_s=0.01)
+    metering = Metering("bounded")
+    gateway = LLMGateway(settings, "bounded", metering=metering)
+    with pytest.raises(openai.InternalServerError):
+        await gateway.call(role="actor", agent="a2", messages=MESSAGES, step=1)
+    assert len(endpoint.seen) == 3  # first attempt + 2 retries, no more
+    [record] = metering.records
+    assert record.retries == 2 and not record.valid and record.agent == "a2"
+
+
+async def test_client_errors_are_not_retried(make_settings, endpoint_factory):
+    endpoint = endpoint_factory([error(401, message="bad key")])
+    settings = make_settings(openai_base_url=endpoint.url, endpoint="generic", max_retries=3)
+    with pytest.raises(openai.AuthenticationError):
+        await LLMGateway(settings, "r").call(role="actor", agent="a1", messages=MESSAGES, step=0)
+    assert len(endpoint.seen) == 1
+
+
+async def test_quota_exhaustion_429_is_not_retried(make_settings, endpoint_factory):
+    quota = (429, {}, {"error": {"message": "quota", "type": "insufficient_quota", "code": "insufficient_quota"}})
+    endpoint = endpoint_factory([quota])
+    settings = make_settings(openai_base_url=endpoint.url, endpoint="generic", max_retries=3)
+    with pytest.raises(openai.RateLimitError):
+        await LLMGateway(settings, "r").call(role="actor", agent="a1", messages=MESSAGES, step=0)
+    assert len(endpoint.seen) == 1
