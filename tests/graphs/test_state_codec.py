@@ -55,3 +55,30 @@ def test_numpy_array_keeps_dtype_and_shape():
 def test_checkpoint_cannot_name_a_class_outside_the_tasks():
     with pytest.raises(StateCodecError):
         decode('{"__dc__": "os:system", "fields": {}}')
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda c: c.grid_task("2x2", "easy", instance=1),
+        lambda c: c.grid_task("2x4", "hard", instance=2),
+        lambda c: c.alloc_task(5, seed=3),
+        lambda c: c.matrix_task("penalty", k=-100),
+        lambda c: c.matrix_task("coordination"),
+    ],
+)
+async def test_every_task_familys_states_and_outcomes_round_trip(make):
+    from tasks import catalog
+
+    task = make(catalog)
+    coordinator = catalog.greedy_coordinator(task)
+    state = task.initial_state()
+    assert decode(encode(state)) == state
+    history = []
+    for _ in range(3):
+        decision = await coordinator.decide(task, state, history)
+        outcome = task.step(state, decision.joint_action)
+        assert decode(encode(outcome)) == outcome
+        state = outcome.state
+        if outcome.done:
+            break
