@@ -1,1 +1,11 @@
-"""RL side: STEER, MAPPO/HAPPO/MAT/STEP, distillation, RL coordinators. Needs the ``rl`` extra (torch)."""
+"""RL side: STEER, MAPPO/HAPPO/MAT/STEP, distillation, RL coordinators. Needs the ``rl`` extra (torch).
+
+Layout: ``networks/`` (STEER, MAT, MLPs, STEP's hypernetwork), ``algorithms/`` (one per algorithm on
+the shared PPO machinery), ``vec_env``/``rollout`` (vectorised rollouts over the shared tasks),
+``envs`` (which task a run trains on), ``run_folder`` (checkpoints), ``train``/``report``/``distill``
+(CLIs), ``coordinator`` (trained policies as ``tasks.coordinator.Coordinator``).
+"""
+
+
+class RLUsageError(ValueError):
+    """Bad input a user can cause (unknown algorithm, malformed seed list, missing run folder)."""

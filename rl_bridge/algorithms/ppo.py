@@ -40,6 +40,9 @@ class PPOConfig:
     max_grad_norm: float = 10.0
     gamma: float = 0.99
     gae_lambda: float = 0.95
+    leader_timescale: float = 1.0
+    """[ours] Agent i's policy loss is scaled by ``leader_timescale ** (n - 1 - i)``: below 1 the
+    leaders learn slower than their followers (two-timescale Stackelberg learning). 1 = the authors'."""
 
     @property
     def n_updates(self) -> int:
@@ -145,6 +148,11 @@ Evaluate = Callable[[dict[str, torch.Tensor]], tuple[torch.Tensor, torch.Tensor,
 """Teacher-forced pass over a minibatch -> (log-probs, entropies, values), each [B, n]."""
 
 
+def timescales(n_agents: int, leader_timescale: float) -> torch.Tensor:
+    """Per-agent policy-loss weights ``leader_timescale ** (n - 1 - i)`` (all 1 by default)."""
+    return leader_timescale ** torch.arange(n_agents - 1, -1, -1, dtype=torch.float32)
+
+
 def joint_ppo_update(rollout: Rollout, evaluate: Evaluate, params: list[nn.Parameter], optimizer: torch.optim.Optimizer, value_norm: ValueNorm, cfg: PPOConfig, generator: torch.Generator) -> dict[str, float]:
     """All agents' losses in one backward pass (STEER, MAPPO, MAT): mean over agents and samples of
     surrogate + value_coef * value loss - entropy_coef * entropy."""
@@ -155,7 +163,8 @@ def joint_ppo_update(rollout: Rollout, evaluate: Evaluate, params: list[nn.Param
         for idx in minibatches(adv.shape[0], cfg.n_minibatches, generator):
             mb = {k: v[idx] for k, v in data.items()}
             logp, entropy, values = evaluate(mb)
-            policy_loss = clipped_surrogate(logp, mb["logp"], adv[idx], cfg.clip).mean()
+            per_agent = clipped_surrogate(logp, mb["logp"], adv[idx], cfg.clip).mean(0)
+            policy_loss = (per_agent * timescales(per_agent.shape[0], cfg.leader_timescale)).mean()
             value_loss = clipped_value_loss(values, mb["values"], targets[idx], cfg.clip, cfg.huber_delta).mean()
             loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy.mean()
             optimizer.zero_grad()

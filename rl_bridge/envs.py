@@ -1,0 +1,83 @@
+"""Which task a run trains on: a matrix game, a grid, or resource allocation, as one frozen spec.
+
+The spec is saved in every run's ``config.json``, so a checkpoint knows the task it was trained on and
+``coordinator``/``distill`` can rebuild it. Grid and allocation tasks are imported lazily: the matrix
+games need nothing beyond ``tasks.matrix``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rl_bridge import RLUsageError
+from rl_bridge.vec_env import MatrixVecEnv, TaskVecEnv, VecEnv
+from tasks.base import Task
+
+TRAIN_SEED_OFFSET = 1_000_000
+"""Grid/allocation training instances are drawn from seeds above this, away from the evaluation
+instances 0-9 (the golden instances)."""
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    kind: str
+    """``matrix``, ``grid`` or ``alloc``."""
+    game: str = ""
+    k: float = 0.0
+    size: str = "2x2"
+    difficulty: str = "easy"
+    agents: int = 10
+
+    @property
+    def name(self) -> str:
+        if self.kind == "matrix":
+            return f"penalty_k{self.k:g}" if self.game == "penalty" else self.game
+        if self.kind == "grid":
+            return f"grid_{self.difficulty}_{self.size}"
+        return f"alloc_n{self.agents}"
+
+    def rows_cols(self) -> tuple[int, int]:
+        try:
+            rows, cols = (int(x) for x in self.size.lower().split("x"))
+        except ValueError:
+            raise RLUsageError(f"--size must look like 2x2, got {self.size!r}") from None
+        return rows, cols
+
+    def task(self, instance: int = 0) -> Task:
+        """Instance ``instance`` of the task (matrix games have one)."""
+        if self.kind == "matrix":
+            from tasks.matrix import MatrixGame
+
+            return MatrixGame(self.game, self.k)
+        if self.kind == "grid":
+            rows, cols = self.rows_cols()
+            if self.difficulty == "easy":
+                from tasks.grid_easy import GridEasy as Grid
+            elif self.difficulty == "hard":
+                from tasks.grid_hard import GridHard as Grid
+            else:
+                raise RLUsageError(f"--difficulty must be easy or hard, got {self.difficulty!r}")
+            return Grid.from_instance(rows, cols, instance)
+        if self.kind == "alloc":
+            from tasks.alloc import ResourceAllocation
+
+            return ResourceAllocation(self.agents, instance)
+        raise RLUsageError(f"unknown task kind {self.kind!r}")
+
+    def vec_env(self, n_envs: int, seed: int) -> VecEnv:
+        if self.kind == "matrix":
+            return MatrixVecEnv(self.task(), n_envs)
+
+        def draw(rng: np.random.Generator) -> Task:
+            return self.task(TRAIN_SEED_OFFSET + int(rng.integers(0, 2**31 - 1)))
+
+        return TaskVecEnv(draw, n_envs, seed)
+
+    def ppo_defaults(self) -> dict[str, Any]:
+        """Matrix games: the authors' settings (the PPOConfig defaults). Grid/alloc: ours."""
+        if self.kind == "matrix":
+            return {}
+        return {"n_envs": 16, "episode_length": 64, "entropy_coef": 0.01, "total_steps": 100_000}
