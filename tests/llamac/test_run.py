@@ -187,3 +187,17 @@ def test_graph_prints_mermaid_of_the_episode_loop(capsys):
     assert out.startswith("---") or "graph TD" in out
     for node in ("observe", "decide", "execute", "remember"):
         assert node in out
+
+
+@pytest.mark.postgres
+def test_run_checkpoints_in_postgres_when_the_url_is_set(tmp_path, capsys, monkeypatch, postgres_url):
+    monkeypatch.setenv("LLAMAC_CHECKPOINT_URL", postgres_url)
+    assert main(["grid", "--size", "2x2", "--coordinator", "greedy", "--out", "pg", "--quiet"]) == 0
+    config = json.loads((tmp_path / "pg/config.json").read_text())
+    assert config["checkpoint"] == "postgres"
+    assert not (tmp_path / "pg/checkpoints.sqlite").exists()
+    assert postgres_url not in (tmp_path / "pg/config.json").read_text()  # no connection string stored
+    capsys.readouterr()
+    monkeypatch.delenv("LLAMAC_CHECKPOINT_URL")
+    code, _, err = _run(capsys, "resume", "pg")  # finished: answered from the run folder, no database needed
+    assert code == 0 and "already finished" in err
