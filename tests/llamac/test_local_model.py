@@ -1,0 +1,104 @@
+"""The local default: the model file assembled from PyPI parts, the llama.cpp server started and stopped."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from pathlib import Path
+
+import pytest
+
+from llamac import local_model
+from llamac.gateway import ChatMessage, LLMGateway
+from llamac.local_model import LocalModelError, LocalModelServer, ModelPartsMissing, ShippedModel, assemble
+from tests.conftest import service_missing
+
+AGENTS = ("agent_1", "agent_2")
+MOVES = ["up", "down", "left", "right", "stay"]
+PLAN_SCHEMA = {
+    "title": "plan",
+    "type": "object",
+    "properties": {a: {"type": "string", "enum": MOVES} for a in AGENTS},
+    "required": list(AGENTS),
+}
+PLANNING_PROMPT = [
+    ChatMessage(
+        "system",
+        "You coordinate two agents on a 2x2 grid. Cells are named (row, column); row 0 is the top row, "
+        "column 0 the left column. Moves: up (row-1), down (row+1), left (column-1), right (column+1), stay.\n"
+        "agent_1 is at (0,0) and must reach (1,0).\n"
+        "agent_2 is at (1,1) and must reach (0,1).\n"
+        "Two agents may not end in the same cell. Each agent makes exactly one move this step.",
+    ),
+    ChatMessage("user", 'Give the joint plan for this step as a JSON object like {"agent_1": "<move>", "agent_2": "<move>"}.'),
+]
+
+
+def fake_model(tmp_path: Path, chunks: list[bytes], sha: str | None = None) -> tuple[ShippedModel, list[Path]]:
+    parts = []
+    for i, chunk in enumerate(chunks, start=1):
+        part = tmp_path / f"part{i:02d}.bin"
+        part.write_bytes(chunk)
+        parts.append(part)
+    digest = sha or hashlib.sha256(b"".join(chunks)).hexdigest()
+    return ShippedModel("fake", "llamac-test-absent-part", len(chunks), "0.0.1", digest, "fake.gguf", "fake"), parts
+
+
+def test_parts_are_concatenated_in_order_and_verified(tmp_path, monkeypatch):
+    model, parts = fake_model(tmp_path, [b"GGUF-a", b"-b", b"-c"])
+    monkeypatch.setattr(local_model, "part_files", lambda m: parts)
+    target = assemble(model, tmp_path / "cache", quiet=True)
+    assert target.read_bytes() == b"GGUF-a-b-c"
+    # Second call is a no-op: no part is read again.
+    monkeypatch.setattr(local_model, "part_files", lambda m: pytest.fail("re-assembled a verified file"))
+    assert assemble(model, tmp_path / "cache", quiet=True) == target
+
+
+def test_a_checksum_mismatch_is_refused_and_leaves_no_file(tmp_path, monkeypatch):
+    model, parts = fake_model(tmp_path, [b"GGUF", b"tampered"], sha="0" * 64)
+    monkeypatch.setattr(local_model, "part_files", lambda m: parts)
+    with pytest.raises(LocalModelError, match="refused"):
+        assemble(model, tmp_path / "cache", quiet=True)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_missing_parts_name_the_package_and_prepare_still_exits_zero(tmp_path, monkeypatch, make_settings, capsys):
+    model, _ = fake_model(tmp_path, [b"x"])
+    with pytest.raises(ModelPartsMissing, match="llamac-test-absent-part1==0.0.1"):
+        local_model.part_files(model)
+    monkeypatch.setitem(local_model.SHIPPED, "fake", model)
+    make_settings()
+    monkeypatch.setenv("LLAMAC_MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    assert local_model.main(["prepare", "--quiet", "--model", "fake"]) == 0
+    assert "not prepared" in capsys.readouterr().err
+
+
+def test_an_unknown_model_choice_is_a_user_error(make_settings):
+    with pytest.raises(LocalModelError, match="neither"):
+        local_model.model_file(make_settings(local_model="no-such-model"))
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.local_model
+async def test_local_server_starts_answers_a_planning_prompt_with_a_json_plan_and_stops(make_settings):
+    settings = make_settings(max_output_tokens=64)
+    try:
+        server = LocalModelServer.from_settings(settings)
+    except LocalModelError as exc:
+        service_missing("local model", str(exc))
+    async with server:
+        process = server._proc
+        assert process is not None and process.poll() is None and port_open(server.port)
+        result = await LLMGateway(settings, "local-test", base_url=server.url).call(
+            role="planner", agent=None, messages=PLANNING_PROMPT, step=0, schema=PLAN_SCHEMA
+        )
+    assert result.record.valid and result.record.structured_path == "json_object_schema"
+    assert set(result.parsed) == set(AGENTS) and all(result.parsed[a] in MOVES for a in AGENTS)
+    assert result.record.prompt_tokens > 100 and result.record.completion_tokens > 0
+    assert process.poll() is not None and not port_open(server.port)
+    assert server.log_path is None  # its temporary log went with it
