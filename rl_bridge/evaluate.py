@@ -28,13 +28,12 @@ def greedy_indices(algo: Algorithm, view: ArrayView) -> np.ndarray:
 def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
     state = task.initial_state()
     returns = np.zeros(len(task.agents))
-    steps, success = 0, False
-    for steps in range(1, task.step_limit + 1):
+    steps, success, done = 0, False, False
+    while not done and steps < task.step_limit:
         out = task.step(state, task.actions_from_indices(state, greedy_indices(algo, task.arrays(state))))
         returns += [out.rewards.get(a, 0.0) for a in task.agents]
-        state, success = out.state, out.success
-        if out.done:
-            break
+        state, success, done = out.state, out.success, out.done
+        steps += 1
     return {"score": float(returns.mean()), "success": float(success), "steps": float(steps)}
 
 

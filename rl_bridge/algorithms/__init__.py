@@ -51,4 +51,8 @@ def build(algo: str, shape: dict[str, Any], cfg: PPOConfig, seed: int = 0) -> Al
         return MAT(pick(MATShape), cfg, seed)
     if algo == "step":
         return STEP(pick(HyperShape), shape["state_dim"], cfg, seed)
+    if algo == "student":
+        from rl_bridge.distill import StudentPolicy
+
+        return StudentPolicy(**shape)  # type: ignore[return-value]
     raise ValueError(f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")

@@ -13,7 +13,13 @@ import torch
 from torch.distributions import Categorical
 
 from rl_bridge.algorithms.mappo import MLPShape
-from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, advantages_and_targets, agent_actor_update, critic_update
+from rl_bridge.algorithms.ppo import (
+    PPOConfig,
+    ValueNorm,
+    advantages_and_targets,
+    agent_actor_update,
+    critic_update,
+)
 from rl_bridge.networks.mlp import AgentActors, CentralCritic
 from rl_bridge.rollout import Rollout
 

@@ -162,22 +162,23 @@ def joint_ppo_update(rollout: Rollout, evaluate: Evaluate, params: list[nn.Param
     for _ in range(cfg.ppo_epochs):
         for idx in minibatches(adv.shape[0], cfg.n_minibatches, generator):
             mb = {k: v[idx] for k, v in data.items()}
-            logp, entropy, values = evaluate(mb)
-            per_agent = clipped_surrogate(logp, mb["logp"], adv[idx], cfg.clip).mean(0)
-            policy_loss = (per_agent * timescales(per_agent.shape[0], cfg.leader_timescale)).mean()
-            value_loss = clipped_value_loss(values, mb["values"], targets[idx], cfg.clip, cfg.huber_delta).mean()
-            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy.mean()
+            loss, stats = joint_loss(evaluate, mb, adv[idx], targets[idx], cfg)
             optimizer.zero_grad()
             loss.backward()
-            grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            stats["grad_norm"] = float(nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
             optimizer.step()
-            stats = {
-                "policy_loss": policy_loss.item(),
-                "value_loss": value_loss.item(),
-                "entropy": entropy.mean().item(),
-                "grad_norm": float(grad_norm),
-            }
     return stats
+
+
+def joint_loss(evaluate: Evaluate, mb: dict[str, torch.Tensor], adv: torch.Tensor, targets: torch.Tensor, cfg: PPOConfig) -> tuple[torch.Tensor, dict[str, float]]:
+    """surrogate + value_coef * value loss - entropy_coef * entropy, each a mean over samples and agents."""
+    logp, entropy, values = evaluate(mb)
+    per_agent = clipped_surrogate(logp, mb["logp"], adv, cfg.clip).mean(0)
+    policy_loss = (per_agent * timescales(per_agent.shape[0], cfg.leader_timescale)).mean()
+    value_loss = clipped_value_loss(values, mb["values"], targets, cfg.clip, cfg.huber_delta).mean()
+    loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy.mean()
+    stats = {"policy_loss": policy_loss.item(), "value_loss": value_loss.item(), "entropy": entropy.mean().item()}
+    return loss, stats
 
 
 # ------------------------------------------------------ sequential updates (HAPPO, STEP)

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import torch
 
-from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, advantages_and_targets, agent_actor_update, critic_update
+from rl_bridge.algorithms.ppo import (
+    PPOConfig,
+    ValueNorm,
+    advantages_and_targets,
+    agent_actor_update,
+    critic_update,
+)
 from rl_bridge.networks.hyper import HyperPolicy, HyperShape
 from rl_bridge.networks.mlp import CentralCritic
 from rl_bridge.rollout import Rollout

@@ -112,6 +112,13 @@ class SteerNet(nn.Module):
         dist = Categorical(logits=masked_logits(logits, mask))
         return dist.log_prob(actions.long()), dist.entropy(), values
 
+    def log_policy(self, obs: torch.Tensor, state: torch.Tensor | None, actions: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Teacher forcing over the whole action set: log pi_i(. | s, a_<i) [B, n, A] (-inf-like where masked)."""
+        state_rep, obs_rep = self.encode(obs, state)
+        onehot = nn.functional.one_hot(actions.long(), self.shape.n_actions).float()
+        logits, _ = self.heads(state_rep, obs_rep, onehot)
+        return torch.log_softmax(masked_logits(logits, mask), dim=-1)
+
     # ----------------------------------------------------------------- rollout: n passes
     @torch.no_grad()
     def decode(self, obs: torch.Tensor, state: torch.Tensor | None, mask: torch.Tensor | None, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
