@@ -27,8 +27,9 @@ Deviations from the authors' code (golden/README.md "looks buggy"), each pinned 
 2. Entries that are not ``move(..)`` were dropped silently; here they get the skip feedback.
 3. The syntax check was silent when the box is not on the agent's corners and when two agents move
    the same box; ``validate_plan`` reports ``not_doable`` and ``conflict`` for them.
-4. The rule gate's direct feedback could name an agent outside the grid; only agents in the grid
-   are named.
+4. The rule gate's direct feedback could name an agent outside the grid (a box with no target left:
+   every distance is infinite and the first candidate, (x+0.5, y+0.5), wins); here only agents in
+   the grid are named, and a box without a target gets ``Suspicious``.
 Kept on purpose: moving onto an occupied corner is accepted by ``step`` and ends in a collision
 (tasks.md: "a box moved onto an occupied corner ... fails"), a move to the box's own corner is a
 harmless no-op, and ``doable`` hides occupied corners like the authors' central list.
@@ -189,6 +190,8 @@ class GridHard(HardRules, GridTask):
         if box_corner is None:
             return Suspicious(f"{e.item} is not on a corner of your square")
         targets = self.target_centres(state, e.item[4:])
+        if not targets:
+            return Suspicious(f"there is no target_{e.item[4:]} for {e.item}")
         before = self.nearest(self.corner_xy(box_corner), targets)
         planned = self.nearest(e.dest, targets)
         free = [self.corner_xy(k) for k in self.corners_of(e.cell)
