@@ -12,6 +12,7 @@ an occupied corner is therefore legal only if that corner is vacated in the same
 authors' "vacate and fill"), and two agents may move one box in turn (it can even move twice).
 Success, step limits and the shaped reward are those of Easy (``tasks/grid_common.py``); the
 Manhattan distance is taken from a box's corner to a target's centre, as the authors' rule gate does.
+A collision gives every agent -1 and ``failure="collision"``.
 
 RL view. 17 actions per agent: 0 = no-op, then ``1 + 4s + d`` for source corner s (the agent's
 corners in the authors' order (i, j), (i, j+1), (i+1, j), (i+1, j+1)) and d = 0..2 the other three
