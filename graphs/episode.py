@@ -92,6 +92,7 @@ class EpisodeContext:
 
 
 Ctx = Runtime[EpisodeContext]
+RECURSION_FLOOR = 1000
 
 
 # ------------------------------------------------------------------------------------------ nodes
@@ -299,7 +300,9 @@ async def play_episode(
     the checkpointed step so no line is written twice.
     """
     graph = build_episode_graph().compile(checkpointer=checkpointer)
-    config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 4 * ctx.step_limit + 10}
+    # The limit is inherited by a coordinator's own graph run inside ``decide`` (re-plan and objection
+    # loops); the episode itself is bounded by its step limit, so the cap only has to stay out of the way.
+    config = {"configurable": {"thread_id": thread_id}, "recursion_limit": max(RECURSION_FLOOR, 4 * ctx.step_limit + 10)}
     snapshot = await graph.aget_state(config)
     values = snapshot.values or {}
     if values.get("summary"):

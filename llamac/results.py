@@ -153,8 +153,13 @@ class RunFolder:
         except json.JSONDecodeError as exc:
             raise RunFolderError(f"{self.path / CONFIG} is not valid JSON: {exc.msg}") from None
 
-    def write_run_summary(self, episodes: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    def write_run_summary(
+        self, episodes: Iterable[Mapping[str, Any]], calls_log: Mapping[str, int] | None = None
+    ) -> dict[str, Any]:
+        """``calls_log``: totals of calls.jsonl, which also holds calls of decisions an interruption cut off."""
         summary = aggregate(list(episodes))
+        if calls_log is not None:
+            summary["calls_log"] = dict(calls_log)
         _write_json(self.path / SUMMARY, summary)
         return summary
 

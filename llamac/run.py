@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import warnings
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -106,6 +107,9 @@ def _title(config: RunConfig) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    # A coordinator's step graph runs without its own checkpointer inside the checkpointed episode;
+    # LangGraph warns that the inherited durability setting does not apply to it, which is intended.
+    warnings.filterwarnings("ignore", message="`durability` has no effect when no checkpointer is present")
     out = Console()
     err = Console(stderr=True)
     folder: RunFolder | None = None

@@ -44,11 +44,19 @@ async def open_checkpointer(config: RunConfig, folder: RunFolder, settings: Sett
 
 def tokens_spent(folder: RunFolder) -> int:
     """Tokens the run's LLM calls already used (its calls log), so a resumed run keeps its budget."""
+    totals = calls_log_totals(folder)
+    return 0 if totals is None else totals["tokens"]
+
+
+def calls_log_totals(folder: RunFolder) -> dict[str, int] | None:
+    """Everything the run's calls cost, interrupted decisions included (their counters never reached a
+    summary), so the run summary shows what was lost to interruptions rather than hiding it."""
     if not folder.calls.exists():
-        return 0
+        return None
     from llamac.metering import read_calls
 
-    return sum(r.prompt_tokens + r.completion_tokens for r in read_calls(folder.calls))
+    calls = read_calls(folder.calls)
+    return {"llm_calls": len(calls), "tokens": sum(r.prompt_tokens + r.completion_tokens for r in calls)}
 
 
 def finished_summaries(config: RunConfig, folder: RunFolder) -> list[dict[str, Any]] | None:
@@ -103,7 +111,7 @@ async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings,
                 summary = await play_episode(ctx, checkpointer=saver, thread_id=ep.thread_id)
                 progress.end_episode(summary)
             summaries.append(summary)
-            folder.write_run_summary(summaries)
+            folder.write_run_summary(summaries, calls_log_totals(folder))
             if summary.get("end_reason") == BUDGET_EXHAUSTED:
                 break  # the remaining episodes could not spend a token either
     return summaries
