@@ -171,7 +171,6 @@ def vcr_config() -> dict[str, Any]:
             ("cookie", "REDACTED"),
         ],
         "match_on": ["method", "uri", "body"],
-        "record_mode": "none",
         "decode_compressed_response": True,
     }
 

@@ -9,29 +9,10 @@ from pathlib import Path
 import pytest
 
 from llamac import local_model
-from llamac.gateway import ChatMessage, LLMGateway
+from llamac.gateway import LLMGateway
 from llamac.local_model import LocalModelError, LocalModelServer, ModelPartsMissing, ShippedModel, assemble
 from tests.conftest import service_missing
-
-AGENTS = ("agent_1", "agent_2")
-MOVES = ["up", "down", "left", "right", "stay"]
-PLAN_SCHEMA = {
-    "title": "plan",
-    "type": "object",
-    "properties": {a: {"type": "string", "enum": MOVES} for a in AGENTS},
-    "required": list(AGENTS),
-}
-PLANNING_PROMPT = [
-    ChatMessage(
-        "system",
-        "You coordinate two agents on a 2x2 grid. Cells are named (row, column); row 0 is the top row, "
-        "column 0 the left column. Moves: up (row-1), down (row+1), left (column-1), right (column+1), stay.\n"
-        "agent_1 is at (0,0) and must reach (1,0).\n"
-        "agent_2 is at (1,1) and must reach (0,1).\n"
-        "Two agents may not end in the same cell. Each agent makes exactly one move this step.",
-    ),
-    ChatMessage("user", 'Give the joint plan for this step as a JSON object like {"agent_1": "<move>", "agent_2": "<move>"}.'),
-]
+from tests.llamac.planning_prompt import AGENTS, MOVES, PLAN_SCHEMA, PLANNING_PROMPT
 
 
 def fake_model(tmp_path: Path, chunks: list[bytes], sha: str | None = None) -> tuple[ShippedModel, list[Path]]:
