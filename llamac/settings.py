@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        env_ignore_empty=True,  # "VAR=" in .env or the shell means "unset", as in .env.example
         populate_by_name=True,
     )
 

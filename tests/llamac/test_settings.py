@@ -73,3 +73,23 @@ def test_invalid_values_are_refused(make_settings):
         make_settings(max_output_tokens=0)
     with pytest.raises(ValueError):
         make_settings(provider="anthropic")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env_name(field_name: str) -> str:
+    field = Settings.model_fields[field_name]
+    alias = field.validation_alias
+    if alias is not None:
+        return alias.choices[0]
+    return f"LLAMAC_{field_name.upper()}"
+
+
+def test_env_example_documents_every_setting_and_loads(make_settings):
+    make_settings()
+    text = (ROOT / ".env.example").read_text()
+    names = {line.split("=", 1)[0] for line in text.splitlines() if "=" in line and not line.startswith("#")}
+    assert names == {_env_name(f) for f in Settings.model_fields}
+    s = Settings(_env_file=ROOT / ".env.example")
+    assert s.resolved_provider() == "local" and s.budget_tokens is None and s.openai_api_key is None
