@@ -20,7 +20,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graphs.context import CoordinatorContext, LLaMACConfig
-from graphs.plan_check import BUDGET_EXHAUSTED, plan_node, syntax_check
+from graphs.plan_check import BUDGET_EXHAUSTED, plan_node, plan_schema, syntax_check
 from graphs.plan_confirmation import (
     ACTOR,
     GATHER,
@@ -53,7 +53,7 @@ def critic(role: Role, label: str, instruction: str):
                 agent=None,
                 messages=messages(state["prefix"], instruction),
                 step=state["step"],
-                schema=ctx.task.plan_json_schema(),
+                schema=plan_schema(ctx.task, state["env_state"]),
             )
         except BudgetExhausted:
             return {"end_reason": BUDGET_EXHAUSTED}
@@ -72,7 +72,7 @@ async def critic_pair(state: StepState, runtime: Runtime[CoordinatorContext]) ->
             agent=None,
             messages=messages(state["prefix"], critic_prompts.PAIR),
             step=state["step"],
-            schema=critic_prompts.pair_schema(ctx.task.plan_json_schema()),
+            schema=critic_prompts.pair_schema(plan_schema(ctx.task, state["env_state"])),
         )
     except BudgetExhausted:
         return {"end_reason": BUDGET_EXHAUSTED}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -20,22 +21,39 @@ from graphs.prompts import assessor as follow_ups
 from graphs.prompts.shared import messages
 from graphs.state import StepState, call_counters
 from llamac.gateway import BudgetExhausted, ChatMessage, Role
-from tasks.base import Plan, PlanErrorKind
+from tasks.base import Plan, PlanErrorKind, Task
 
 SYNTACTIC_ERROR = "syntactic_error"
 BUDGET_EXHAUSTED = "budget_exhausted"
 
 
+def plan_schema(task: Task, state: Any) -> dict[str, Any]:
+    """The task's plan schema, narrowed to this step's doable actions when it names no agents itself.
+
+    A grid plan's schema only says "agent -> action string"; listing each agent's doable actions as an
+    enum lets endpoints that turn schemas into grammars (llama.cpp) produce only doable lines, and tells
+    the others the same. Schemas that already name their agents (allocation's amounts) are kept.
+    """
+    schema = task.plan_json_schema()
+    if schema.get("properties"):
+        return schema
+    doable = {agent: actions for agent, actions in task.doable(state).items() if actions}
+    return {
+        **schema,
+        "properties": {
+            agent: {"type": "string", "enum": list(dict.fromkeys(a))} for agent, a in doable.items()
+        },
+        "additionalProperties": False,
+    }
+
+
 def plan_request(state: StepState) -> list[ChatMessage]:
-    """The messages of the next plan call: the base conversation, plus the refused answer and its errors."""
-    base = list(state["base_messages"])
-    errors = state.get("plan_errors", ())
-    if errors:
-        base += [
-            ChatMessage("assistant", state["plan_answer"]),
-            ChatMessage("user", follow_ups.repair(errors)),
-        ]
-    return base
+    """The messages of the next plan call: the base conversation, then every refused answer with its errors.
+
+    Refusals accumulate (bounded by ``syntax_replans``): at temperature 0 re-sending only the last one
+    would often repeat the same prompt and so the same wrong answer.
+    """
+    return list(state["base_messages"]) + list(state.get("repair_turns", []))
 
 
 def plan_node(role: Role, first_instruction: Callable[[StepState], str]) -> Callable:
@@ -53,14 +71,14 @@ def plan_node(role: Role, first_instruction: Callable[[StepState], str]) -> Call
         if not state.get("base_messages"):
             update["base_messages"] = messages(state["prefix"], first_instruction(state))
             state = {**state, **update}
-        repairing = bool(state.get("plan_errors"))
+        repairing = bool(state.get("repair_turns"))
         try:
             result = await ctx.gateway.call(
                 role=role,
                 agent=None,
                 messages=plan_request(state),
                 step=state["step"],
-                schema=ctx.task.plan_json_schema(),
+                schema=plan_schema(ctx.task, state["env_state"]),
             )
         except BudgetExhausted:
             return {**update, "end_reason": BUDGET_EXHAUSTED}
@@ -82,14 +100,19 @@ def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict
     parsed = task.parse_plan(state["plan_answer"])
     errors = (parsed,) if not isinstance(parsed, Plan) else task.validate_plan(state["env_state"], parsed)
     if not errors:
-        return {"plan": parsed, "plan_errors": (), "counters": {"plan_rounds": 1}}
+        return {"plan": parsed, "plan_errors": (), "repair_turns": [], "counters": {"plan_rounds": 1}}
     counters: dict[str, float] = {}
     if any(e.kind is PlanErrorKind.NOT_JSON for e in errors):
         counters["invalid_answers"] = 1
     first_plan_of_step = state.get("round", 0) == 0
     if state.get("repairs", 0) == 0 and first_plan_of_step:
         counters["feedback"] = 1
-    update: dict = {"plan_errors": tuple(errors), "counters": counters}
+    turns = [ChatMessage("assistant", state["plan_answer"]), ChatMessage("user", follow_ups.repair(errors))]
+    update: dict = {
+        "plan_errors": tuple(errors),
+        "repair_turns": list(state.get("repair_turns", [])) + turns,
+        "counters": counters,
+    }
     if state.get("repairs", 0) >= runtime.context.config.syntax_replans:
         update["end_reason"] = SYNTACTIC_ERROR
     return update

@@ -110,6 +110,7 @@ def gather_objections(state: StepState) -> dict:
         ]
         update["repairs"] = 0
         update["plan_errors"] = ()
+        update["repair_turns"] = []
     return update
 
 

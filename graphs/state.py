@@ -88,6 +88,8 @@ class StepState(TypedDict, total=False):
     suggestions: Annotated[list[Suggestion], operator.add]
     base_messages: list[ChatMessage]
     """The conversation the next plan request extends (grows by answer + objections per revision)."""
+    repair_turns: list[ChatMessage]
+    """Refused answers and their errors since the last accepted plan (the syntax check's feedback)."""
     plan_answer: str
     plan: Plan | None
     plan_errors: tuple[PlanError, ...]

@@ -65,6 +65,6 @@ def messages(prefix: str, instruction: str) -> list[ChatMessage]:
 
 
 PLAN_FORMAT = (
-    'Answer with one JSON object mapping agent to action, e.g. {"<agent>": "<action>"}. '
-    "Use only actions from each agent's doable list, at most one per agent; leave out agents with nothing to do."
+    "Answer with the plan as one JSON object: keys are agent names exactly as in the doable list, each "
+    "value one action copied from that agent's doable actions. Leave out agents with nothing to do."
 )

@@ -8,6 +8,7 @@ import pytest
 
 from graphs.context import LLaMACConfig
 from graphs.llamac import LLaMACCoordinator, build_llamac_graph
+from graphs.plan_check import plan_schema
 from llamac.gateway import Role
 from tasks.base import Agree, DirectFeedback, Suspicious
 from tasks.coordinator import Coordinator
@@ -206,3 +207,25 @@ async def test_merged_critics_make_one_call_with_both_plans():
 def test_round_limit_derives_from_the_task_family(family, rounds):
     assert LLaMACConfig().rounds_for(ToyLineTask(family=family)) == rounds
     assert LLaMACConfig(objection_rounds=5).rounds_for(ToyLineTask(family=family)) == 5
+
+
+def test_plan_schema_lists_doable_actions_only_when_the_task_names_no_agents():
+    task = ToyLineTask()
+    assert plan_schema(task, task.initial_state()) == task.plan_json_schema()
+
+    class OpenSchemaTask(ToyLineTask):
+        def plan_json_schema(self):
+            return {"type": "object", "additionalProperties": {"type": "string"}}
+
+    open_task = OpenSchemaTask()
+    narrowed = plan_schema(open_task, open_task.initial_state())
+    assert narrowed["properties"]["Agent[1]"]["enum"] == ["step", "wait"]
+    assert narrowed["additionalProperties"] is False
+
+
+async def test_refusals_accumulate_in_the_repair_prompt():
+    bad1, bad2 = json.dumps({"Agent[0]": "fly"}), json.dumps({"Agent[0]": "swim"})
+    gw = scripted_gateway(answers(assessor=(bad1, bad2, BOTH_STEP)))
+    await decide(ToyLineTask(), gw)
+    third = [m.content for m in gw.of(Role.ASSESSOR)[2].messages]
+    assert third[-4] == bad1 and third[-2] == bad2 and "swim is not doable" in third[-1]
