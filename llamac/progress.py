@@ -1,21 +1,33 @@
 """What a person watching a run sees: a rich progress bar while it runs, a rich table when it ends.
 
-The bar shows the step of the current episode, plan rounds, tokens and the budget left; it listens to
-the episode loop's ``StepReport`` (duck-typed here, so the runtime does not import the graphs).
-Budget left is the run's budget minus the tokens its decisions reported, the same figure the
-budget ledger settles to.
+The bar shows the step of the current episode, its plan rounds, the run's LLM calls and tokens and
+the budget left. Steps and rounds come from the episode loop's ``StepReport`` (duck-typed here, so
+the runtime does not import the graphs); calls and tokens are read live from the run's metering
+while a step is still thinking, since one LLM step can take minutes on a local model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
+
+LiveTotals = Callable[[], tuple[int, int]]
+"""Returns (LLM calls, tokens) the run has spent so far in this process."""
 
 
 def _fmt(value: float | None) -> str:
@@ -24,25 +36,52 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-class RunProgress:
-    """Context manager around one run's progress bar (one bar row per episode)."""
+class _SpendColumn(ProgressColumn):
+    def __init__(self, owner: RunProgress) -> None:
+        super().__init__()
+        self.owner = owner
 
-    def __init__(self, console: Console, *, budget: int | None = None, enabled: bool = True) -> None:
+    def render(self, task: Task) -> Text:
+        calls, tokens = self.owner.spent()
+        left = "unlimited" if self.owner.budget is None else _fmt(max(0, self.owner.budget - tokens))
+        rounds = task.fields.get("rounds", "0")
+        return Text(f"rounds {rounds}  calls {_fmt(calls)}  tokens {_fmt(tokens)}  budget left {left}")
+
+
+class RunProgress:
+    """Context manager around one run's progress bar (one bar row per episode).
+
+    ``spent_before``: tokens and calls of this run in earlier processes (a resumed run), so the
+    budget left is the run's, not the process's. ``live``: the metering's running totals.
+    """
+
+    def __init__(self, console: Console, *, budget: int | None = None, enabled: bool = True,
+                 live: LiveTotals | None = None, spent_before: tuple[int, int] = (0, 0)) -> None:
         self.console = console
         self.budget = budget
-        self.spent_before = 0.0  # tokens of earlier episodes of this run
-        self._episode_tokens = 0.0
+        self.live = live
+        self.spent_before = spent_before
+        self._from_steps = (0, 0)  # calls, tokens reported by finished steps (when nothing is metered)
+        self._done_episodes = (0, 0)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("rounds {task.fields[rounds]}  tokens {task.fields[tokens]}  budget left {task.fields[left]}"),
+            _SpendColumn(self),
             TimeElapsedColumn(),
             console=console,
             disable=not enabled,
             transient=False,
         )
         self._bar: Any = None
+
+    def spent(self) -> tuple[int, int]:
+        if self.live is not None:
+            calls, tokens = self.live()
+        else:
+            calls = self._done_episodes[0] + self._from_steps[0]
+            tokens = self._done_episodes[1] + self._from_steps[1]
+        return self.spent_before[0] + calls, self.spent_before[1] + tokens
 
     def __enter__(self) -> RunProgress:
         self._progress.start()
@@ -52,39 +91,27 @@ class RunProgress:
         self._progress.stop()
 
     def start_episode(self, label: str, step_limit: int, done_steps: int = 0) -> None:
-        self.spent_before += self._episode_tokens
-        self._episode_tokens = 0.0
-        self._bar = self._progress.add_task(
-            label, total=step_limit, completed=done_steps, rounds="0", tokens="0", left=self._left(0.0)
-        )
-
-    def _left(self, episode_tokens: float) -> str:
-        if self.budget is None:
-            return "unlimited"
-        return _fmt(max(0.0, self.budget - self.spent_before - episode_tokens))
+        self._from_steps = (0, 0)
+        self._bar = self._progress.add_task(label, total=step_limit, completed=done_steps, rounds="0")
 
     def on_step(self, report: Any) -> None:
         """Listener for ``graphs.episode.StepReport``."""
         if self._bar is None:
             return
         c: Mapping[str, float] = report.counters
-        tokens = c.get("prompt_tokens", 0.0) + c.get("completion_tokens", 0.0)
-        self._episode_tokens = tokens
-        self._progress.update(
-            self._bar,
-            completed=report.t,
-            rounds=_fmt(c.get("plan_rounds", 0.0)),
-            tokens=_fmt(tokens),
-            left=self._left(tokens),
-        )
+        self._from_steps = (int(c.get("llm_calls", 0)), int(c.get("prompt_tokens", 0) + c.get("completion_tokens", 0)))
+        self._progress.update(self._bar, completed=report.t, rounds=_fmt(c.get("plan_rounds", 0.0)))
 
     def end_episode(self, summary: Mapping[str, Any]) -> None:
         if self._bar is None:
             return
-        self._episode_tokens = float(summary.get("tokens", 0.0))
+        self._done_episodes = (self._done_episodes[0] + int(summary.get("llm_calls", 0)),
+                               self._done_episodes[1] + int(summary.get("tokens", 0)))
+        self._from_steps = (0, 0)
         status = "success" if summary.get("success") else (summary.get("end_reason") or "stopped")
         task = self._progress.tasks[-1]
-        self._progress.update(self._bar, description=f"{task.description} [{status}]")
+        self._progress.update(self._bar, completed=summary.get("steps", task.completed),
+                              description=f"{task.description} ({status})")
 
 
 SUMMARY_ROWS = (

@@ -26,7 +26,8 @@ def build_task(spec: TaskSpec) -> Task:
 
     if spec.family == "grid":
         assert spec.rows is not None and spec.cols is not None and spec.difficulty is not None
-        return catalog.grid_task((spec.rows, spec.cols), spec.difficulty, instance=spec.instance, seed=spec.seed)
+        size = (spec.rows, spec.cols)
+        return catalog.grid_task(size, spec.difficulty, instance=spec.instance, seed=spec.seed)
     if spec.family == "alloc":
         assert spec.agents is not None and spec.seed is not None
         return catalog.alloc_task(spec.agents, seed=spec.seed)
@@ -78,6 +79,11 @@ class LLMRuntime:
         self.gateway = LLMGateway(self.settings, self.run_id, budget=self.budget, metering=self.metering,
                                   base_url=base_url)
         return self
+
+    def live_totals(self) -> tuple[int, int]:
+        """(calls, tokens) metered so far by this process, for the progress bar."""
+        records = list(self.metering.records) if self.metering is not None else []
+        return len(records), sum(r.prompt_tokens + r.completion_tokens for r in records)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()

@@ -42,12 +42,6 @@ async def open_checkpointer(config: RunConfig, folder: RunFolder, settings: Sett
             yield saver
 
 
-def tokens_spent(folder: RunFolder) -> int:
-    """Tokens the run's LLM calls already used (its calls log), so a resumed run keeps its budget."""
-    totals = calls_log_totals(folder)
-    return 0 if totals is None else totals["tokens"]
-
-
 def calls_log_totals(folder: RunFolder) -> dict[str, int] | None:
     """Everything the run's calls cost, interrupted decisions included (their counters never reached a
     summary), so the run summary shows what was lost to interruptions rather than hiding it."""
@@ -75,10 +69,12 @@ def finished_summaries(config: RunConfig, folder: RunFolder) -> list[dict[str, A
 async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings, progress_console: Console,
                        *, quiet: bool = False) -> list[dict[str, Any]]:
     summaries: list[dict[str, Any]] = []
+    totals = calls_log_totals(folder) or {"llm_calls": 0, "tokens": 0}
+    prior = (totals["llm_calls"], totals["tokens"])  # spent by earlier processes of this run
     budget_left = None
     if config.budget is not None:
-        spent = 0 if settings.redis_url else tokens_spent(folder)
-        budget_left = max(1, config.budget - spent)
+        # Redis keeps a run's ledger across processes; the in-process budget starts from what is left
+        budget_left = config.budget if settings.redis_url else max(1, config.budget - prior[1])
     async with AsyncExitStack() as stack:
         saver = await stack.enter_async_context(open_checkpointer(config, folder, settings))
         runtime = None
@@ -86,12 +82,15 @@ async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings,
             runtime = await stack.enter_async_context(
                 LLMRuntime(settings, config.run_id, folder.path, budget_left)
             )
-        progress = stack.enter_context(RunProgress(progress_console, budget=config.budget, enabled=not quiet))
+        progress = stack.enter_context(RunProgress(
+            progress_console, budget=config.budget, enabled=not quiet, spent_before=prior,
+            live=runtime.live_totals if runtime is not None else None,
+        ))
         for ep in config.episodes:
             files = folder.episode(ep.index)
-            task = build_task(ep.task)
             summary = files.read_summary()
             if summary is None:
+                task = build_task(ep.task)
                 memory = None
                 if runtime is not None:
                     from llamac.memory import memory_from_settings
@@ -105,8 +104,8 @@ async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings,
                     files=files,
                     memory=memory,
                     max_steps=config.max_steps,
+                    on_step=progress.on_step,
                 )
-                ctx.on_step = progress.on_step
                 progress.start_episode(f"{ep.index}: {task.name}", ctx.step_limit, len(files.read_steps()))
                 summary = await play_episode(ctx, checkpointer=saver, thread_id=ep.thread_id)
                 progress.end_episode(summary)
