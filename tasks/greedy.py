@@ -2,11 +2,13 @@
 
 Easy: boxes are paired with same-colour targets by a min-(max, sum) distance assignment, then every
 agent either matches a box that sits on its target or pushes the box with the most remaining work
-one cell along a shortest (Manhattan) path. Agents act only on their own cells, so Easy plans never
-conflict.
+one cell along a shortest (Manhattan) path, into the less loaded of the (up to two) squares on such
+a path. Agents act only on their own cells, so Easy plans never conflict.
 
 Hard: a box moves along a shortest path on the corner graph (king moves inside a cell) towards any
-corner of its target's cell, routing around other boxes. A step's plan never collides: each box is
+corner of its target's cell, routing around other boxes. On a board seen before (a loop) or when
+nothing can move, the boxes are tried in a shuffled order, a blocked box pushes an idle box off its
+next corner, and one idle box side-steps at random. A step's plan never collides: each box is
 moved by one agent, each agent acts once, and a box only moves onto a corner that is empty at the
 start of the step and not claimed by another move (so no "vacate and fill" either). Boxes on a corner
 of their target's cell are matched first.
@@ -53,24 +55,29 @@ def _pairs(task: GridTask, state: GridState, box_places: range, target_places: r
 
 
 def plan_easy(task: GridEasy, state: GridState) -> dict[AgentId, str]:
+    """Longest remaining job first per cell; between two shortest-path squares, the less loaded."""
     cells = range(len(task.agents))
+    load = [sum(1 for it in p if it.startswith("box_")) for p in state.places]
     work: dict[int, list[tuple[int, int, str, int]]] = {}
     for box, colour, target in _pairs(task, state, cells, cells, task.distance):
         if target is not None:
             d = task.distance(box, target)
             work.setdefault(box, []).append((d + 1, int(d == 0), colour, target))
     joint: dict[AgentId, str] = {}
-    for cell, jobs in sorted(work.items()):
+    for cell, jobs in sorted(work.items(), key=lambda kv: (-max(kv[1])[0], kv[0])):
         _, _, colour, target = max(jobs)
         if cell == target:
             joint[task.agents[cell]] = f"move(box_{colour}, target_{colour})"
             continue
         (i, j), (ti, tj) = task.ij(cell), task.ij(target)
-        if abs(ti - i) >= abs(tj - j):
-            i += 1 if ti > i else -1
-        else:
-            j += 1 if tj > j else -1
-        joint[task.agents[cell]] = f"move(box_{colour}, square[{i}, {j}])"
+        options = []
+        if ti != i:
+            options.append((i + (1 if ti > i else -1), j))
+        if tj != j:
+            options.append((i, j + (1 if tj > j else -1)))
+        ni, nj = min(options, key=lambda o: load[o[0] * task.cols + o[1]])
+        load[ni * task.cols + nj] += 1
+        joint[task.agents[cell]] = f"move(box_{colour}, square[{ni}, {nj}])"
     return joint
 
 
@@ -115,6 +122,7 @@ def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[Age
     claimed: set[int] = set()
     joint: dict[AgentId, str] = {}
     moved: set[int] = set()
+    blocked: list[tuple[int, list[int]]] = []
     moves = []
     for box, colour, target in _pairs(task, state, corners, range(n), corner_to_cell):
         if target is None:
@@ -125,15 +133,19 @@ def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[Age
             joint[task.agents[target]] = f"move(box_{colour}, target_{colour})"
         else:
             moves.append((corner_to_cell(box, target), box, colour, target))
-    for _, box, colour, target in sorted(moves, reverse=True):
+    moves.sort(reverse=True)
+    if stuck:  # a loop: try the boxes in another order
+        random.Random(f"{state.places}{state.t}").shuffle(moves)
+    for _, box, colour, target in moves:
         dist = _distances(task, task.corners_of(target), occupied - {box})
         if box not in dist:
             dist = _distances(task, task.corners_of(target), set())
         here = dist.get(box)
         if here is None or here == 0:
             continue
-        for nxt in _corner_neighbours(task, box):
-            if dist.get(nxt) != here - 1 or nxt in occupied or nxt in claimed:
+        wanted = [nxt for nxt in _corner_neighbours(task, box) if dist.get(nxt) == here - 1]
+        for nxt in wanted:
+            if nxt in occupied or nxt in claimed:
                 continue
             agent = next((c for c in _shared_cells(task, box, nxt) if c not in busy), None)
             if agent is None:
@@ -144,9 +156,33 @@ def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[Age
             joint[task.agents[agent]] = f"move(box_{colour}, position({x}, {y}))"
             moved.add(box)
             break
+        else:
+            blocked.append((box, wanted))
     if stuck or not joint:
+        for box, wanted in blocked:
+            _push_aside(task, state, joint, box, wanted, occupied, busy, claimed, moved)
         _side_step(task, state, joint, occupied, busy, claimed, moved)
     return joint
+
+
+def _push_aside(task: GridHard, state: GridState, joint: dict[AgentId, str], box: int, wanted: list[int],
+                occupied: set[int], busy: set[int], claimed: set[int], moved: set[int]) -> None:
+    """A blocked box's next corner holds an idle box: move that one off the path, if it can go."""
+    for w in wanted:
+        if w not in occupied or w in moved:
+            continue
+        for z in _corner_neighbours(task, w):
+            if z in occupied or z in claimed or z in wanted or z == box:
+                continue
+            agent = next((c for c in _shared_cells(task, w, z) if c not in busy), None)
+            if agent is None:
+                continue
+            busy.add(agent)
+            claimed.add(z)
+            moved.add(w)
+            x, y = task.corner_xy(z)
+            joint[task.agents[agent]] = f"move({state.places[w][0]}, position({x}, {y}))"
+            return
 
 
 def _side_step(task: GridHard, state: GridState, joint: dict[AgentId, str], occupied: set[int],
