@@ -58,7 +58,7 @@ from tasks.base import (
 )
 from tasks.grid_common import COLOURS, GridState, GridTask, Transition, skip_text
 from tasks.grid_hard_rules import HardEntry, HardRules
-from tasks.plans import parse_grid_move
+from tasks.plans import parse_agent_coords, parse_grid_move
 
 _SHUFFLED_CORNERS = [(1.0, 0.0), (0.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
 _NC = len(COLOURS) + 1
@@ -155,8 +155,8 @@ class GridHard(HardRules, GridTask):
         seen: set[int] = set()
         for (key, value), e in zip(plan.assignments, entries, strict=True):
             if e.cell is None:
-                errors.append(PlanError(PlanErrorKind.UNKNOWN_AGENT,
-                                        f"Agent[{e.label.replace('_', ', ')}] is not in the agent list. ", key))
+                who = f"Agent[{e.label.replace('_', ', ')}]" if parse_agent_coords(key) else key
+                errors.append(PlanError(PlanErrorKind.UNKNOWN_AGENT, f"{who} is not in the agent list. ", key))
                 continue
             if e.cell in seen:
                 errors.append(PlanError(PlanErrorKind.CONFLICT, f"{key} has two assignments; ", key))
