@@ -215,7 +215,7 @@ class LocalModelServer:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-u", "-m", "llama_cpp.server",  # unbuffered: log lines keep their order
             "--model", str(self.model_path), "--model_alias", self.alias,
             "--host", self.host, "--port", str(self.port),
             "--n_ctx", str(self.n_ctx),
