@@ -1,0 +1,84 @@
+"""Claim (c): one Easy 2x2 LLaMAC episode on the local default model takes under 3 minutes on 2 cores.
+
+Runs the real path: the shipped Qwen2.5-Coder-0.5B on llama.cpp's server (started here, or the one at
+LLAMAC_LOCAL_URL), the gateway with its budget, the LLaMAC step graph inside the episode graph.
+Prints wall time, steps, success, calls and tokens of the episode.
+
+    .venv/bin/python benchmarks/episode_wall_time.py [--instance 0] [--size 2x2] [--coordinator llamac]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from typing import Any
+
+from langgraph.checkpoint.memory import InMemorySaver
+
+from graphs.context import HMAS2Config, LLaMACConfig
+from graphs.episode import EpisodeContext, play_episode
+from graphs.hmas2 import HMAS2Coordinator
+from graphs.llamac import LLaMACCoordinator
+from llamac.budget import InProcessBudget
+from llamac.gateway import LLMGateway
+from llamac.local_model import LocalModelServer
+from llamac.logs import configure_logging
+from llamac.settings import Settings
+from tasks.grid_easy import GridEasy
+
+TARGET_S = 180.0
+
+
+async def play(
+    settings: Settings, url: str, coordinator: str, task: Any, run: str, max_steps: int | None
+) -> dict:
+    """One episode through the episode graph; the summary plus its wall time."""
+    gateway = LLMGateway(settings, run, budget=InProcessBudget(run, settings.budget_tokens), base_url=url)
+    decider = (
+        LLaMACCoordinator(gateway, LLaMACConfig())
+        if coordinator == "llamac"
+        else HMAS2Coordinator(gateway, HMAS2Config())
+    )
+    started = time.perf_counter()
+    ctx = EpisodeContext(task=task, coordinator=decider, max_steps=max_steps)
+    summary = await play_episode(ctx, checkpointer=InMemorySaver(), thread_id=run)
+    return {**summary, "episode_wall_s": round(time.perf_counter() - started, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="2x2")
+    parser.add_argument("--instance", type=int, default=0)
+    parser.add_argument("--coordinator", choices=("llamac", "hmas2"), default="llamac")
+    args = parser.parse_args()
+    settings = Settings()
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    rows, cols = (int(x) for x in args.size.lower().split("x"))
+    task = GridEasy.from_instance(rows, cols, args.instance)
+    with LocalModelServer.from_settings(settings) as server:
+        summary = asyncio.run(play(settings, server.url, args.coordinator, task, "wall-time", None))
+    wall = summary["episode_wall_s"]
+    keys = (
+        "task",
+        "coordinator",
+        "success",
+        "steps",
+        "end_reason",
+        "feedback",
+        "llm_calls",
+        "gate_skips",
+        "prompt_tokens",
+        "completion_tokens",
+        "tokens",
+    )
+    print(json.dumps({k: summary[k] for k in keys}))
+    print(
+        f"episode wall time {wall:.1f} s (target < {TARGET_S:.0f} s: {'met' if wall < TARGET_S else 'missed'}); "
+        f"{wall / max(summary['steps'], 1):.1f} s per step, {summary['llm_calls'] / max(summary['steps'], 1):.1f} calls per step"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Claim (b): LLaMAC spends fewer tokens than HMAS-2 on the same Easy instances with the local model.
+
+For each instance (Easy 2x2: all 10 golden instances; Easy 2x4: the first few), one LLaMAC and one
+HMAS-2 episode run on the same server, gateway and limits. Each finished episode is appended to a JSONL
+file at once (the whole run takes hours on 2 cores; partial results are usable). The summary prints,
+per size: success, prompt tokens per step (target: at most a third of the paper's ~3.4k (2x2) and
+~5.0k (2x4) input+output tokens per step) and the LLaMAC / HMAS-2 token ratio over instances both
+solved (the paper: 0.48 on 2x2, 0.24 on 2x4).
+
+    nice .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl [--n2x4 3]
+    .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+from pathlib import Path
+
+from episode_wall_time import play  # same folder: benchmarks are run as scripts
+
+from llamac.local_model import LocalModelServer
+from llamac.logs import configure_logging
+from llamac.settings import Settings
+from tasks.grid_easy import GridEasy
+
+PAPER_TOKENS_PER_STEP = {"2x2": 3400, "2x4": 5000}
+PAPER_RATIO = {"2x2": 0.48, "2x4": 0.24}
+
+
+def plan(n2x2: int, n2x4: int) -> list[tuple[str, int]]:
+    """Interleaved so that both sizes have results early."""
+    order = []
+    for i in range(max(n2x2, n2x4)):
+        if i < n2x2:
+            order.append(("2x2", i))
+        if i < n2x4:
+            order.append(("2x4", i))
+    return order
+
+
+def report(path: Path) -> None:
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+    print(f"{len(rows)} episodes in {path}")
+    for size in ("2x2", "2x4"):
+        mine = [r for r in rows if r["size"] == size]
+        if not mine:
+            continue
+        for coordinator in ("llamac", "hmas2"):
+            eps = [r for r in mine if r["coordinator"] == coordinator]
+            if not eps:
+                continue
+            wins = [r for r in eps if r["success"]]
+            per_step = [r["prompt_tokens"] / r["steps"] for r in eps if r["steps"]]
+            total_per_step = [r["tokens"] / r["steps"] for r in eps if r["steps"]]
+            print(
+                f"Easy {size} {coordinator:<6} episodes {len(eps):>2} success {len(wins)}/{len(eps)} "
+                f"steps {statistics.mean(r['steps'] for r in eps):.1f} "
+                f"feedback {statistics.mean(r['feedback'] for r in eps):.1f} "
+                f"prompt tok/step {statistics.mean(per_step) if per_step else float('nan'):.0f} "
+                f"(target <= {PAPER_TOKENS_PER_STEP[size] / 3:.0f}) "
+                f"all tok/step {statistics.mean(total_per_step) if total_per_step else float('nan'):.0f} "
+                f"tokens/episode {statistics.mean(r['tokens'] for r in eps):.0f}"
+            )
+        both = {}
+        for r in mine:
+            both.setdefault(r["instance"], {})[r["coordinator"]] = r
+        pairs = [(p["llamac"], p["hmas2"]) for p in both.values() if "llamac" in p and "hmas2" in p]
+        solved = [(a, b) for a, b in pairs if a["success"] and b["success"]]
+        if solved:
+            ratio = statistics.mean(a["tokens"] for a, _ in solved) / statistics.mean(
+                b["tokens"] for _, b in solved
+            )
+            print(
+                f"Easy {size} LLaMAC/HMAS-2 tokens over {len(solved)} instances both solved: {ratio:.2f} "
+                f"(paper {PAPER_RATIO[size]})"
+            )
+        if pairs:
+            ratio_all = statistics.mean(a["tokens"] for a, _ in pairs) / statistics.mean(
+                b["tokens"] for _, b in pairs
+            )
+            print(
+                f"Easy {size} LLaMAC/HMAS-2 tokens over {len(pairs)} instance pairs (any outcome): {ratio_all:.2f}"
+            )
+
+
+async def run(settings: Settings, url: str, out: Path, n2x2: int, n2x4: int) -> None:
+    done = set()
+    if out.exists():
+        done = {
+            (r["size"], r["instance"], r["coordinator"])
+            for r in map(json.loads, out.read_text().splitlines())
+        }
+    for size, instance in plan(n2x2, n2x4):
+        rows, cols = (int(x) for x in size.split("x"))
+        for coordinator in ("llamac", "hmas2"):
+            if (size, instance, coordinator) in done:
+                continue
+            task = GridEasy.from_instance(rows, cols, instance)
+            summary = await play(
+                settings, url, coordinator, task, f"tokens-{size}-{instance}-{coordinator}", None
+            )
+            line = {
+                "size": size,
+                "instance": instance,
+                **{k: v for k, v in summary.items() if k != "task_metrics"},
+            }
+            with out.open("a") as fh:
+                fh.write(json.dumps(line) + "\n")
+            print(
+                f"{size} #{instance} {coordinator}: success={summary['success']} steps={summary['steps']} "
+                f"tokens={summary['tokens']:.0f} wall={summary['episode_wall_s']}s",
+                flush=True,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--n2x2", type=int, default=10)
+    parser.add_argument("--n2x4", type=int, default=3)
+    parser.add_argument("--report", action="store_true", help="only summarise the JSONL file")
+    args = parser.parse_args()
+    if not args.report:
+        settings = Settings()
+        configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+        with LocalModelServer.from_settings(settings) as server:
+            asyncio.run(run(settings, server.url, args.out, args.n2x2, args.n2x4))
+    report(args.out)
+
+
+if __name__ == "__main__":
+    main()

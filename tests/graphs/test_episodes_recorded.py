@@ -1,0 +1,125 @@
+"""LLaMAC and HMAS-2 episodes replayed from cassettes recorded against the local model server.
+
+Each episode runs through the episode graph (``graphs/episode.py``) with the real gateway, capped at a
+few steps so recording takes minutes. The checks recount from the cassette itself: tokens equal the sum
+of the recorded usage, calls equal the recorded requests, and Feedback equals the objection rounds
+(revision requests) plus the first-plan syntax-repair episodes (steps with a repair request before any
+revision). Every executed plan passed the task's own syntax check on the state it was made for.
+
+Recorded by ``scripts/record_cassettes.sh`` (pytest ``--record-mode=rewrite`` with the local model
+server at ``tests.conftest.RECORD_URL``); replayed with record mode ``none`` and no server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from langgraph.checkpoint.memory import InMemorySaver
+
+from graphs.context import HMAS2Config, LLaMACConfig
+from graphs.episode import EpisodeContext, play_episode
+from graphs.hmas2 import HMAS2Coordinator
+from graphs.llamac import LLaMACCoordinator
+from graphs.prompts import assessor as follow_ups
+from llamac.budget import InProcessBudget
+from llamac.gateway import LLMGateway
+from tasks.alloc import ResourceAllocation
+from tasks.base import Plan
+from tasks.coordinator import Decision, StepMemory
+from tasks.grid_easy import GridEasy
+from tasks.grid_hard import GridHard
+from tests.conftest import CASSETTES
+
+MAX_STEPS = 3
+TASKS = {
+    "easy_2x2": lambda: GridEasy.from_instance(2, 2, 0),
+    "hard_2x2": lambda: GridHard.from_instance(2, 2, 0),
+    "alloc_5": lambda: ResourceAllocation(5, 0),
+}
+REVISION = follow_ups.revise([]).split("\n", 1)[0]
+REPAIR = follow_ups.repair([]).split("\n", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def vcr_config(vcr_config: dict[str, Any]) -> dict[str, Any]:
+    """The shared config without its ``record_mode`` (which would override ``--record-mode=rewrite``;
+    pytest-recording's default without the option is ``none`` anyway)."""
+    return {k: v for k, v in vcr_config.items() if k != "record_mode"}
+
+
+class CheckedCoordinator:
+    """Passes decisions through, and checks every plan it hands on against the task's syntax check."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.decisions: list[Decision] = []
+
+    async def decide(self, task: Any, state: Any, history: Sequence[StepMemory]) -> Decision:
+        decision = await self.inner.decide(task, state, history)
+        if decision.end_reason is None:
+            plan = Plan(tuple(decision.joint_action.items()))
+            assert task.validate_plan(state, plan) == (), decision.notes
+        self.decisions.append(decision)
+        return decision
+
+
+def recorded_calls(cassette: Path) -> list[tuple[list[dict[str, str]], dict[str, int]]]:
+    """(request messages, response usage) of every recorded interaction."""
+    data = yaml.safe_load(cassette.read_text())
+    calls = []
+    for interaction in data["interactions"]:
+        request = json.loads(interaction["request"]["body"])
+        response = json.loads(interaction["response"]["content"])
+        calls.append((request["messages"], response["usage"]))
+    return calls
+
+
+def feedback_recount(calls: list[tuple[list[dict[str, str]], dict[str, int]]]) -> int:
+    """Objection rounds (one revision request each) + steps whose first plan needed a repair."""
+    revisions = sum(1 for messages, _ in calls if messages[-1]["content"].startswith(REVISION))
+    repaired_steps = {
+        messages[0]["content"]
+        for messages, _ in calls
+        if messages[-1]["content"].startswith(REPAIR)
+        and not any(m["content"].startswith(REVISION) for m in messages if m["role"] == "user")
+    }
+    return revisions + len(repaired_steps)
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("coordinator", ["llamac", "hmas2"])
+@pytest.mark.parametrize("task_key", list(TASKS))
+async def test_recorded_episode(coordinator: str, task_key: str, recorded_settings, request) -> None:
+    task = TASKS[task_key]()
+    gateway = LLMGateway(recorded_settings, f"{coordinator}-{task_key}", budget=InProcessBudget("rec", None))
+    inner = LLaMACCoordinator(gateway, LLaMACConfig()) if coordinator == "llamac" else HMAS2Coordinator(
+        gateway, HMAS2Config()
+    )
+    checked = CheckedCoordinator(inner)
+    ctx = EpisodeContext(task=task, coordinator=checked, max_steps=MAX_STEPS)
+    summary = await play_episode(ctx, checkpointer=InMemorySaver(), thread_id="recorded")
+
+    executed = [d for d in checked.decisions if d.end_reason is None]
+    assert summary["steps"] == len(executed) >= 1
+    assert all(len(d.joint_action) >= 1 for d in executed)
+
+    cassette = CASSETTES / "graphs" / "test_episodes_recorded" / f"{request.node.name}.yaml"
+    calls = recorded_calls(cassette)
+    assert summary["llm_calls"] == len(calls)
+    assert summary["prompt_tokens"] == sum(u["prompt_tokens"] for _, u in calls)
+    assert summary["completion_tokens"] == sum(u["completion_tokens"] for _, u in calls)
+    assert summary["feedback"] == feedback_recount(calls)
+    counters = summary["counters"]
+    first_plan_repairs = summary["feedback"] - counters.get("objection_rounds", 0)
+    assert 0 <= first_plan_repairs <= len(checked.decisions)
+    roles = {json.dumps(m[-1]["content"].rsplit("\n", 1)[-1]) for m, _ in calls}
+    if coordinator == "llamac":
+        assert any("explore_critic" in r for r in roles) and any("assessor" in r for r in roles)
+    else:
+        assert any("planner" in r for r in roles) and not any("critic" in r for r in roles)
