@@ -23,9 +23,9 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from llamac.cli.build import parse_size
-from llamac.cli.config import RunConfig, config_dict, default_out, new_config, task_specs
+from llamac.cli.config import CoordinatorSpec, RunConfig, config_dict, default_out, new_config, task_specs
 from llamac.cli.execute import finished_summaries, run_episodes
-from llamac.cli.parser import UsageError, parse_args
+from llamac.cli.parser import RL_COORDINATORS, UsageError, parse_args
 from llamac.progress import print_summary
 from llamac.results import RunFolder, RunFolderError
 from llamac.settings import Settings
@@ -81,10 +81,11 @@ def _configure_logs(settings: Settings, folder: RunFolder) -> None:
 def _prepare_new(args, argv: list[str], settings: Settings) -> tuple[RunConfig, RunFolder]:
     rows_cols = parse_size(args.size) if args.command == "grid" else None
     specs = task_specs(args, rows_cols)
-    from llamac.cli.build import build_task
+    from llamac.cli.build import build_coordinator, build_task
 
-    for spec in specs:  # refuse bad parameters before a folder is made
-        build_task(spec)
+    tasks = [build_task(spec) for spec in specs]  # refuse bad parameters before a folder is made
+    if args.coordinator in RL_COORDINATORS:  # and a policy that does not fit the task
+        build_coordinator(CoordinatorSpec(name=args.coordinator, policy=args.policy), tasks[0], None)
     out = Path(args.out) if args.out else default_out(settings.runs_dir, specs[0], args.coordinator)
     folder = RunFolder.create(out)
     config = new_config(args, argv, specs, folder.path, "postgres" if settings.checkpoint_url else "sqlite")

@@ -119,6 +119,10 @@ def _rl_coordinator(spec: CoordinatorSpec, task: Task) -> Coordinator:
         import torch  # noqa: F401
     except ImportError:
         raise UsageError(f"--coordinator {spec.name} needs the rl extra (torch): pip install 'llamac[rl]'") from None
+    from rl_bridge import RLUsageError
     from rl_bridge.coordinator import load_coordinator
 
-    return load_coordinator(spec.name, policy, task)
+    try:
+        return load_coordinator(spec.name, policy, task)
+    except RLUsageError as exc:  # wrong kind of run, or trained on another task shape
+        raise UsageError(str(exc)) from None

@@ -201,3 +201,25 @@ def test_run_checkpoints_in_postgres_when_the_url_is_set(tmp_path, capsys, monke
     monkeypatch.delenv("LLAMAC_CHECKPOINT_URL")
     code, _, err = _run(capsys, "resume", "pg")  # finished: answered from the run folder, no database needed
     assert code == 0 and "already finished" in err
+
+
+@pytest.mark.torch
+def test_rl_coordinator_runs_a_trained_policy_and_refuses_a_misfit(tmp_path, capsys):
+    pytest.importorskip("torch", reason="the rl extra (torch) is not installed")
+    from rl_bridge.train import main as train
+
+    assert train(["--algo", "steer", "--game", "penalty", "--k", "-100", "--seeds", "0", "--out", "p",
+                  "--steps", "64", "--n-envs", "2"]) == 0
+    (policy,) = (tmp_path / "p").glob("*/steer/seed0")
+    capsys.readouterr()
+    code, out, err = _run(capsys, "matrix", "--game", "penalty", "--k", "-100", "--coordinator", "steer",
+                          "--policy", str(policy), "--out", "r", "--quiet")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "r/episodes/000/summary.json").read_text())
+    assert summary["coordinator"] != "greedy" and summary["steps"] >= 1
+    # a STEER policy cannot be loaded as a MAPPO one, nor on a grid: one line, exit 2, no run folder
+    for argv in (["matrix", "--game", "penalty", "--k", "-100", "--coordinator", "mappo", "--policy", str(policy)],
+                 ["grid", "--size", "2x2", "--coordinator", "steer", "--policy", str(policy)]):
+        code, out, err = _run(capsys, *argv, "--out", "refused")
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert not (tmp_path / "refused").exists()
