@@ -18,6 +18,7 @@ and run files are not state: they travel in the run *context*, rebuilt by the CL
 
 from __future__ import annotations
 
+import json
 import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -114,6 +115,8 @@ async def decide(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
         joint_action=dict(decision.joint_action),
         counters=dict(decision.counters),
         end_reason=decision.end_reason,
+        # what the coordinator wants on record (plan text, objections, ...), as plain JSON
+        notes=json.loads(json.dumps(dict(decision.notes), default=str)),
     )
     return {
         "decision": encode(plain),
@@ -143,6 +146,8 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
         "joint_action": dict(decision.joint_action),
         "counters": dict(decision.counters),
     }
+    if decision.notes:
+        line["notes"] = dict(decision.notes)
     update: dict[str, Any] = {}
     if decision.end_reason is not None:
         line.update(executed=False, done=True, success=False, end_reason=decision.end_reason)

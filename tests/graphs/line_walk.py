@@ -90,4 +90,5 @@ class WalkRightCoordinator:
         counters = {"llm_calls": 2, "prompt_tokens": 100 + state.t, "completion_tokens": 10, "plan_rounds": 1}
         if self.end_at is not None and state.t == self.end_at:
             return Decision(joint_action={}, counters=counters, end_reason="budget_exhausted")
-        return Decision(joint_action={a: "right" for a in task.agents}, counters=counters)
+        return Decision(joint_action={a: "right" for a in task.agents}, counters=counters,
+                        notes={"plan_text": "everyone right", "objections": []})

@@ -35,6 +35,7 @@ async def test_episode_runs_to_success_and_sums_counters(tmp_path):
     lines = files.read_steps()
     assert [x["t"] for x in lines] == [0, 1, 2, 3]
     assert lines[-1]["done"] and lines[-1]["success"] and lines[-1]["state_text"] == "positions=[4, 4]"
+    assert lines[0]["notes"] == {"plan_text": "everyone right", "objections": []}
     assert files.read_summary() == summary
 
 
