@@ -39,40 +39,32 @@ class EnvSpec:
             return f"grid_{self.difficulty}_{self.size}"
         return f"alloc_n{self.agents}"
 
-    def rows_cols(self) -> tuple[int, int]:
-        try:
-            rows, cols = (int(x) for x in self.size.lower().split("x"))
-        except ValueError:
-            raise RLUsageError(f"--size must look like 2x2, got {self.size!r}") from None
-        return rows, cols
-
     def task(self, instance: int = 0) -> Task:
-        """Instance ``instance`` of the task (matrix games have one)."""
+        """Evaluation instance ``instance``: the golden grids 0-9, allocation seed ``instance``."""
+        from tasks.catalog import alloc_task, grid_task, matrix_task
+
         if self.kind == "matrix":
-            from tasks.matrix import MatrixGame
-
-            return MatrixGame(self.game, self.k)
+            return matrix_task(self.game, self.k if self.game == "penalty" else None)
         if self.kind == "grid":
-            rows, cols = self.rows_cols()
-            if self.difficulty == "easy":
-                from tasks.grid_easy import GridEasy as Grid
-            elif self.difficulty == "hard":
-                from tasks.grid_hard import GridHard as Grid
-            else:
-                raise RLUsageError(f"--difficulty must be easy or hard, got {self.difficulty!r}")
-            return Grid.from_instance(rows, cols, instance)
+            return grid_task(self.size, self.difficulty, instance=instance)
         if self.kind == "alloc":
-            from tasks.alloc import ResourceAllocation
-
-            return ResourceAllocation(self.agents, instance)
+            return alloc_task(self.agents, instance)
         raise RLUsageError(f"unknown task kind {self.kind!r}")
+
+    def training_task(self, seed: int) -> Task:
+        """A fresh training instance drawn from ``TRAIN_SEED_OFFSET + seed`` (never an evaluation one)."""
+        from tasks.catalog import alloc_task, grid_task
+
+        if self.kind == "grid":
+            return grid_task(self.size, self.difficulty, seed=TRAIN_SEED_OFFSET + seed)
+        return alloc_task(self.agents, TRAIN_SEED_OFFSET + seed)
 
     def vec_env(self, n_envs: int, seed: int) -> VecEnv:
         if self.kind == "matrix":
-            return MatrixVecEnv(self.task(), n_envs)
+            return MatrixVecEnv(self.task(), n_envs)  # type: ignore[arg-type]
 
         def draw(rng: np.random.Generator) -> Task:
-            return self.task(TRAIN_SEED_OFFSET + int(rng.integers(0, 2**31 - 1)))
+            return self.training_task(int(rng.integers(0, 2**31 - 1)))
 
         return TaskVecEnv(draw, n_envs, seed)
 

@@ -119,8 +119,6 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
         spec = EnvSpec("matrix", game=args.game, k=args.k if args.game == "penalty" else 0.0)
     else:
         spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents)
-        if args.task == "grid":
-            spec.rows_cols()
     cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale)
     overrides = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
                  "entropy_coef": args.entropy, "lr": args.lr}
