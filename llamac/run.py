@@ -81,11 +81,18 @@ def _configure_logs(settings: Settings, folder: RunFolder) -> None:
 def _prepare_new(args, argv: list[str], settings: Settings) -> tuple[RunConfig, RunFolder]:
     rows_cols = parse_size(args.size) if args.command == "grid" else None
     specs = task_specs(args, rows_cols)
-    from llamac.cli.build import build_coordinator, build_task
+    from llamac.cli.build import LLM_COORDINATORS, build_coordinator, build_task
 
     tasks = [build_task(spec) for spec in specs]  # refuse bad parameters before a folder is made
     if args.coordinator in RL_COORDINATORS:  # and a policy that does not fit the task
         build_coordinator(CoordinatorSpec(name=args.coordinator, policy=args.policy), tasks[0], None)
+    if args.coordinator in LLM_COORDINATORS and settings.resolved_provider() == "local" and not settings.local_url:
+        from llamac.local_model import LocalModelError, model_file
+
+        try:
+            model_file(settings, quiet=False)  # a missing or wrong model is refused here, not mid-run
+        except LocalModelError as exc:
+            raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else default_out(settings.runs_dir, specs[0], args.coordinator)
     folder = RunFolder.create(out)
     config = new_config(args, argv, specs, folder.path, "postgres" if settings.checkpoint_url else "sqlite")

@@ -223,3 +223,12 @@ def test_rl_coordinator_runs_a_trained_policy_and_refuses_a_misfit(tmp_path, cap
         code, out, err = _run(capsys, *argv, "--out", "refused")
         assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
         assert not (tmp_path / "refused").exists()
+
+
+def test_missing_local_model_is_refused_before_a_run_folder_is_made(tmp_path, capsys, monkeypatch):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LLAMAC_LOCAL_URL", "LLAMAC_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LLAMAC_LOCAL_MODEL", str(tmp_path / "no-such-model.gguf"))
+    code, out, err = _run(capsys, "grid", "--size", "2x2", "--coordinator", "llamac", "--out", "r")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "no-such-model.gguf" in err
+    assert not (tmp_path / "r").exists()
