@@ -30,8 +30,8 @@ FILLER = (
 
 
 def prompt(target_tokens: int) -> str:
-    # About 42 tokens per rule sentence with the Qwen tokenizer.
-    return f"Session {uuid.uuid4().hex}.\n" + "".join(FILLER.format(i=i) for i in range(max(1, target_tokens // 42)))
+    # About 48 tokens per rule sentence with the Qwen tokenizer.
+    return f"Session {uuid.uuid4().hex}.\n" + "".join(FILLER.format(i=i) for i in range(max(1, target_tokens // 48)))
 
 
 async def prompt_speed(client: AsyncOpenAI, model: str, n_tokens: int) -> tuple[int, float]:
