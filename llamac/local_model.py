@@ -327,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(path)
             return 0
         signal.signal(signal.SIGTERM, _sigterm_to_exit)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
         server = LocalModelServer.from_settings(settings.model_copy(update={"local_url": None}), port=args.port)
         with server:
             print(f"llamac: local model {server.alias} serving at {server.url} (Ctrl-C stops it)", flush=True)

@@ -74,6 +74,14 @@ def serve(replies: list[Reply] | Callable[[int, dict[str, Any]], Reply]) -> tupl
             self.end_headers()
             self.wfile.write(data)
 
+        def do_GET(self) -> None:  # noqa: N802
+            data = json.dumps({"object": "list", "data": [{"id": "qwen-0.5b", "object": "model"}]}).encode()
+            self.send_response(200 if self.path.endswith("/models") else 404)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def log_message(self, *args: Any) -> None:
             return None
 

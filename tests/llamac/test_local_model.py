@@ -10,8 +10,16 @@ import pytest
 
 from llamac import local_model
 from llamac.gateway import LLMGateway
-from llamac.local_model import LocalModelError, LocalModelServer, ModelPartsMissing, ShippedModel, assemble
+from llamac.local_model import (
+    LocalModelError,
+    LocalModelServer,
+    ModelPartsMissing,
+    ShippedModel,
+    assemble,
+    free_port,
+)
 from tests.conftest import service_missing
+from tests.llamac.fake_endpoint import serve
 from tests.llamac.planning_prompt import AGENTS, MOVES, PLAN_SCHEMA, PLANNING_PROMPT
 
 
@@ -57,6 +65,24 @@ def test_missing_parts_name_the_package_and_prepare_still_exits_zero(tmp_path, m
 def test_an_unknown_model_choice_is_a_user_error(make_settings):
     with pytest.raises(LocalModelError, match="neither"):
         local_model.model_file(make_settings(local_model="no-such-model"))
+
+
+def test_a_server_already_running_at_local_url_is_used_not_started(make_settings):
+    endpoint, stop = serve([])
+    try:
+        server = LocalModelServer.from_settings(make_settings(local_url=endpoint.url, local_model="qwen-1.5b"))
+        with server:
+            assert server.url == endpoint.url and server._proc is None
+    finally:
+        stop()
+
+
+def test_a_silent_local_url_is_a_clear_error(make_settings):
+    server = LocalModelServer.from_settings(
+        make_settings(local_url=f"http://127.0.0.1:{free_port()}/v1", local_start_timeout_s=0.5)
+    )
+    with pytest.raises(LocalModelError, match="did not answer"):
+        server.start()
 
 
 def port_open(port: int) -> bool:
