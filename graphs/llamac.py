@@ -57,8 +57,11 @@ def critic(role: Role, label: str, instruction: str):
             )
         except BudgetExhausted:
             return {"end_reason": BUDGET_EXHAUSTED}
+        counters = call_counters(result.record)
+        if result.parsed is None:  # still shown to the assessor, whose own plan is what gets checked
+            counters["invalid_answers"] = 1
         text = json.dumps(result.parsed) if result.parsed is not None else result.text
-        return {"suggestions": [Suggestion(label, text)], "counters": call_counters(result.record)}
+        return {"suggestions": [Suggestion(label, text)], "counters": counters}
 
     return propose
 
@@ -77,11 +80,13 @@ async def critic_pair(state: StepState, runtime: Runtime[CoordinatorContext]) ->
     except BudgetExhausted:
         return {"end_reason": BUDGET_EXHAUSTED}
     parsed = result.parsed or {}
+    counters = call_counters(result.record)
     if all(key in parsed for key, _ in critic_prompts.PAIR_KEYS):
         suggestions = [Suggestion(label, json.dumps(parsed[key])) for key, label in critic_prompts.PAIR_KEYS]
-    else:  # the assessor still checks the raw text; its own plan is what the syntax check judges
+    else:  # the assessor still sees the raw text; its own plan is what the syntax check judges
         suggestions = [Suggestion("two plans", result.text)]
-    return {"suggestions": suggestions, "counters": call_counters(result.record)}
+        counters["invalid_answers"] = 1
+    return {"suggestions": suggestions, "counters": counters}
 
 
 def build_llamac_graph(config: LLaMACConfig | None = None) -> CompiledStateGraph:

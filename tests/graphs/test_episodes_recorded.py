@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from langgraph.checkpoint.memory import InMemorySaver
 
 from graphs.context import HMAS2Config, LLaMACConfig
@@ -33,7 +31,6 @@ from tasks.base import Plan
 from tasks.coordinator import Decision, StepMemory
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
-from tests.conftest import CASSETTES
 
 MAX_STEPS = 3
 TASKS = {
@@ -69,14 +66,14 @@ class CheckedCoordinator:
         return decision
 
 
-def recorded_calls(cassette: Path) -> list[tuple[list[dict[str, str]], dict[str, int]]]:
-    """(request messages, response usage) of every recorded interaction."""
-    data = yaml.safe_load(cassette.read_text())
+def recorded_calls(cassette: Any) -> list[tuple[list[dict[str, str]], dict[str, int]]]:
+    """(request messages, response usage) of every interaction of the cassette (loaded from its YAML
+    when replaying, or just recorded)."""
     calls = []
-    for interaction in data["interactions"]:
-        request = json.loads(interaction["request"]["body"])
-        response = json.loads(interaction["response"]["content"])
-        calls.append((request["messages"], response["usage"]))
+    for req, response in cassette.data:
+        body = response["body"]["string"]
+        body = body.decode() if isinstance(body, bytes) else body
+        calls.append((json.loads(req.body)["messages"], json.loads(body)["usage"]))
     return calls
 
 
@@ -95,11 +92,13 @@ def feedback_recount(calls: list[tuple[list[dict[str, str]], dict[str, int]]]) -
 @pytest.mark.vcr
 @pytest.mark.parametrize("coordinator", ["llamac", "hmas2"])
 @pytest.mark.parametrize("task_key", list(TASKS))
-async def test_recorded_episode(coordinator: str, task_key: str, recorded_settings, request) -> None:
+async def test_recorded_episode(coordinator: str, task_key: str, recorded_settings, vcr, record_mode) -> None:
     task = TASKS[task_key]()
     gateway = LLMGateway(recorded_settings, f"{coordinator}-{task_key}", budget=InProcessBudget("rec", None))
-    inner = LLaMACCoordinator(gateway, LLaMACConfig()) if coordinator == "llamac" else HMAS2Coordinator(
-        gateway, HMAS2Config()
+    inner = (
+        LLaMACCoordinator(gateway, LLaMACConfig())
+        if coordinator == "llamac"
+        else HMAS2Coordinator(gateway, HMAS2Config())
     )
     checked = CheckedCoordinator(inner)
     ctx = EpisodeContext(task=task, coordinator=checked, max_steps=MAX_STEPS)
@@ -109,8 +108,9 @@ async def test_recorded_episode(coordinator: str, task_key: str, recorded_settin
     assert summary["steps"] == len(executed) >= 1
     assert all(len(d.joint_action) >= 1 for d in executed)
 
-    cassette = CASSETTES / "graphs" / "test_episodes_recorded" / f"{request.node.name}.yaml"
-    calls = recorded_calls(cassette)
+    calls = recorded_calls(vcr)
+    if record_mode == "none":
+        assert vcr.all_played  # the episode asked exactly what was recorded, nothing less
     assert summary["llm_calls"] == len(calls)
     assert summary["prompt_tokens"] == sum(u["prompt_tokens"] for _, u in calls)
     assert summary["completion_tokens"] == sum(u["completion_tokens"] for _, u in calls)

@@ -229,3 +229,10 @@ async def test_refusals_accumulate_in_the_repair_prompt():
     await decide(ToyLineTask(), gw)
     third = [m.content for m in gw.of(Role.ASSESSOR)[2].messages]
     assert third[-4] == bad1 and third[-2] == bad2 and "swim is not doable" in third[-1]
+
+
+async def test_a_critic_answer_that_is_not_json_is_counted_and_still_shown_to_the_assessor():
+    gw = scripted_gateway(answers(critic="move everything left"))
+    decision = await decide(ToyLineTask(), gw)
+    assert decision.counters["invalid_answers"] == 2 and decision.end_reason is None
+    assert "move everything left" in gw.of(Role.ASSESSOR)[0].messages[-1].content
