@@ -252,6 +252,7 @@ def episode_summary(
         "plan_rounds": c.get("plan_rounds", 0.0),
         "wall_s": round(wall_s, 6),
         "counters": c,
+        "initial_state_text": ctx.task.state_text(states[0]) if states else None,
     }
     summary["task_metrics"] = dict(ctx.task.episode_metrics(list(states), list(outcomes)))
     return summary

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import traceback
 import warnings
 from pathlib import Path
 
@@ -149,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interrupted{where}", file=sys.stderr)
         return 130
     except Exception as exc:  # one line, never a traceback; the checkpoint keeps the run resumable
-        where = f" (partial results in {folder.path}; resume with: python -m llamac.run resume {folder.path})" if folder else ""
+        where = ""
+        if folder is not None:
+            (folder.path / "error.txt").write_text(traceback.format_exc())  # the details, for a bug report
+            where = f" (partial results and error.txt in {folder.path}; resume with: python -m llamac.run resume {folder.path})"
         print(f"error: {type(exc).__name__}: {_one_line(exc)}{where}", file=sys.stderr)
         return 1
 

@@ -153,6 +153,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, capsys, m
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "RuntimeError: scripted crash with a second line" in err and "resume" in err
+    assert "Traceback" in (tmp_path / "broken/error.txt").read_text()  # details kept, off the terminal
     assert not (tmp_path / "broken/episodes/000/summary.json").exists()
     assert len((tmp_path / "broken/episodes/000/steps.jsonl").read_text().splitlines()) == 2
 
@@ -232,3 +233,14 @@ def test_missing_local_model_is_refused_before_a_run_folder_is_made(tmp_path, ca
     code, out, err = _run(capsys, "grid", "--size", "2x2", "--coordinator", "llamac", "--out", "r")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "no-such-model.gguf" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_resuming_a_postgres_run_without_the_url_is_a_one_line_error(tmp_path, capsys):
+    assert main(["grid", "--size", "2x2", "--coordinator", "greedy", "--out", "r", "--quiet"]) == 0
+    config = json.loads((tmp_path / "r/config.json").read_text())
+    config["checkpoint"] = "postgres"
+    (tmp_path / "r/config.json").write_text(json.dumps(config))
+    (tmp_path / "r/episodes/000/summary.json").unlink()  # as if interrupted
+    capsys.readouterr()
+    code, _, err = _run(capsys, "resume", "r")
+    assert code == 2 and err.strip() == "error: this run is checkpointed in PostgreSQL: set LLAMAC_CHECKPOINT_URL to resume it"
