@@ -92,7 +92,7 @@ def plan_node(role: Role, first_instruction: Callable[[StepState], str]) -> Call
     return ask
 
 
-def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
+async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
     """Parse and validate the last answer against the step-start state; refuse with typed errors."""
     if state.get("end_reason"):
         return {}

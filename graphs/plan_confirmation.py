@@ -92,7 +92,7 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
     return {"counters": counters, "objections": [Objection(agent, answer, job["round"], "llm")]}
 
 
-def gather_objections(state: StepState) -> dict:
+async def gather_objections(state: StepState) -> dict:
     """Fan-in of one confirmation round: any objection asks the planner for a revision (+1 Feedback)."""
     this_round = state.get("round", 0)
     update: dict = {"round": this_round + 1}

@@ -19,7 +19,7 @@ from tasks.coordinator import Decision, StepMemory
 warnings.filterwarnings("ignore", message="`durability` has no effect when no checkpointer", category=UserWarning)
 
 
-def context(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
+async def context(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
     """Short-term (current state) and long-term memory (history window) -> the step's shared prefix."""
     ctx = runtime.context
     prefix = shared_prefix(ctx.task, state["env_state"], state["history"], ctx.config.memory_window_tokens)
