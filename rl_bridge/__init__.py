@@ -6,6 +6,6 @@ the shared PPO machinery), ``vec_env``/``rollout`` (vectorised rollouts over the
 (CLIs), ``coordinator`` (trained policies as ``tasks.coordinator.Coordinator``).
 """
 
+from rl_bridge.errors import RLUsageError
 
-class RLUsageError(ValueError):
-    """Bad input a user can cause (unknown algorithm, malformed seed list, missing run folder)."""
+__all__ = ["RLUsageError"]

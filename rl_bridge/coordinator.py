@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rl_bridge import RLUsageError
 from rl_bridge.algorithms import Algorithm
+from rl_bridge.errors import RLUsageError
 from rl_bridge.run_folder import RunConfig, find_runs, load_run
 from tasks.base import Task
 from tasks.coordinator import Coordinator, Decision, StepMemory

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from torch.distributions import Categorical
 
-from rl_bridge import RLUsageError
 from rl_bridge.algorithms.steer import Steer
+from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
-from rl_bridge.networks.mlp import AgentActors
+from rl_bridge.networks.mlp import BatchedAgentMLP
 from rl_bridge.rollout import collect
 from rl_bridge.run_folder import RunConfig, load_run, save_run
 from rl_bridge.train import OneLineParser, configure_torch
@@ -57,7 +57,7 @@ class StudentPolicy:
 
     def __init__(self, n_agents: int, obs_dim: int, n_actions: int, hidden: int = 64, **_: Any):
         self._shape = {"n_agents": n_agents, "obs_dim": obs_dim, "n_actions": n_actions, "hidden": hidden}
-        self.students = AgentActors(n_agents, obs_dim, n_actions, hidden)
+        self.students = BatchedAgentMLP(n_agents, obs_dim, n_actions, hidden)
 
     @torch.no_grad()
     def act(self, obs: torch.Tensor, state: torch.Tensor | None, mask: torch.Tensor | None, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

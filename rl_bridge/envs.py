@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_bridge import RLUsageError
+from rl_bridge.errors import RLUsageError
 from rl_bridge.vec_env import MatrixVecEnv, TaskVecEnv, VecEnv
 from tasks.base import Task
 

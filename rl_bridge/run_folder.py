@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
-from rl_bridge import RLUsageError
 from rl_bridge.algorithms import Algorithm, build
 from rl_bridge.algorithms.ppo import PPOConfig
 from rl_bridge.envs import EnvSpec
+from rl_bridge.errors import RLUsageError
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from rl_bridge import RLUsageError
 from rl_bridge.algorithms import ALGOS, build
 from rl_bridge.algorithms.ppo import PPOConfig
 from rl_bridge.envs import EnvSpec
+from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
 from rl_bridge.rollout import collect
 from rl_bridge.run_folder import RunConfig, save_run

@@ -71,6 +71,41 @@ class AgentActors(nn.Module):
         )
 
 
+class BatchedAgentMLP(nn.Module):
+    """One MLP per agent (LayerNorm, 2 x 64 ReLU, logits), all agents computed in one batched matmul.
+
+    Same function as ``AgentActors`` -- each agent's network reads only its own observation -- but
+    the n networks' weights are stacked ``[n, d_in, d_out]``, so a 32-agent decision is three
+    ``bmm`` calls instead of 32 module calls. The distilled students use it (decision latency is
+    their point); HAPPO keeps ``AgentActors`` because it needs one optimiser per agent.
+    """
+
+    def __init__(self, n_agents: int, obs_dim: int, n_actions: int, hidden: int = 64):
+        super().__init__()
+        self.ln_weight = nn.Parameter(torch.ones(n_agents, obs_dim))
+        self.ln_bias = nn.Parameter(torch.zeros(n_agents, obs_dim))
+        sizes = [(obs_dim, hidden, math.sqrt(2)), (hidden, hidden, math.sqrt(2)), (hidden, n_actions, 0.01)]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for d_in, d_out, gain in sizes:
+            w = torch.empty(n_agents, d_in, d_out)
+            for i in range(n_agents):
+                nn.init.orthogonal_(w[i].T, gain=gain)  # as nn.Linear(d_in, d_out) would hold it
+            self.weights.append(nn.Parameter(w))
+            self.biases.append(nn.Parameter(torch.zeros(n_agents, 1, d_out)))
+
+    def forward(self, obs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``obs`` [B, n, obs_dim] -> masked logits [B, n, A]."""
+        x = nn.functional.layer_norm(obs, obs.shape[-1:]) * self.ln_weight + self.ln_bias
+        x = x.transpose(0, 1)  # [n, B, d]
+        last = len(self.weights) - 1
+        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(b, x, w)
+            if k < last:
+                x = torch.relu(x)
+        return masked_logits(x.transpose(0, 1), mask)
+
+
 def with_agent_id(obs: torch.Tensor) -> torch.Tensor:
     """Append a one-hot agent index, so MAPPO's shared actor can still tell agents apart."""
     b, n, _ = obs.shape

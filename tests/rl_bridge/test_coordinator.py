@@ -12,11 +12,11 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from rl_bridge import RLUsageError  # noqa: E402
 from rl_bridge.algorithms.ppo import PPOConfig  # noqa: E402
 from rl_bridge.coordinator import load_coordinator  # noqa: E402
 from rl_bridge.distill import DistillConfig, distill  # noqa: E402
 from rl_bridge.envs import EnvSpec  # noqa: E402
+from rl_bridge.errors import RLUsageError  # noqa: E402
 from rl_bridge.train import train_run  # noqa: E402
 from tasks.base import Task  # noqa: E402
 from tasks.catalog import grid_task, matrix_task  # noqa: E402
