@@ -8,16 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from llamac import local_model
+from llamac import local_model, shipped_models
 from llamac.gateway import LLMGateway
-from llamac.local_model import (
-    LocalModelError,
-    LocalModelServer,
-    ModelPartsMissing,
-    ShippedModel,
-    assemble,
-    free_port,
-)
+from llamac.local_model import LocalModelError, LocalModelServer, free_port
+from llamac.shipped_models import ModelPartsMissing, ShippedModel, assemble
 from tests.conftest import service_missing
 from tests.llamac.fake_endpoint import serve
 from tests.llamac.planning_prompt import AGENTS, MOVES, PLAN_SCHEMA, PLANNING_PROMPT
@@ -35,17 +29,17 @@ def fake_model(tmp_path: Path, chunks: list[bytes], sha: str | None = None) -> t
 
 def test_parts_are_concatenated_in_order_and_verified(tmp_path, monkeypatch):
     model, parts = fake_model(tmp_path, [b"GGUF-a", b"-b", b"-c"])
-    monkeypatch.setattr(local_model, "part_files", lambda m: parts)
+    monkeypatch.setattr(shipped_models, "part_files", lambda m: parts)
     target = assemble(model, tmp_path / "cache", quiet=True)
     assert target.read_bytes() == b"GGUF-a-b-c"
     # Second call is a no-op: no part is read again.
-    monkeypatch.setattr(local_model, "part_files", lambda m: pytest.fail("re-assembled a verified file"))
+    monkeypatch.setattr(shipped_models, "part_files", lambda m: pytest.fail("re-assembled a verified file"))
     assert assemble(model, tmp_path / "cache", quiet=True) == target
 
 
 def test_a_checksum_mismatch_is_refused_and_leaves_no_file(tmp_path, monkeypatch):
     model, parts = fake_model(tmp_path, [b"GGUF", b"tampered"], sha="0" * 64)
-    monkeypatch.setattr(local_model, "part_files", lambda m: parts)
+    monkeypatch.setattr(shipped_models, "part_files", lambda m: parts)
     with pytest.raises(LocalModelError, match="refused"):
         assemble(model, tmp_path / "cache", quiet=True)
     assert list((tmp_path / "cache").iterdir()) == []
@@ -54,8 +48,8 @@ def test_a_checksum_mismatch_is_refused_and_leaves_no_file(tmp_path, monkeypatch
 def test_missing_parts_name_the_package_and_prepare_still_exits_zero(tmp_path, monkeypatch, make_settings, capsys):
     model, _ = fake_model(tmp_path, [b"x"])
     with pytest.raises(ModelPartsMissing, match="llamac-test-absent-part1==0.0.1"):
-        local_model.part_files(model)
-    monkeypatch.setitem(local_model.SHIPPED, "fake", model)
+        shipped_models.part_files(model)
+    monkeypatch.setitem(shipped_models.SHIPPED, "fake", model)
     make_settings()
     monkeypatch.setenv("LLAMAC_MODEL_CACHE_DIR", str(tmp_path / "cache"))
     assert local_model.main(["prepare", "--quiet", "--model", "fake"]) == 0
@@ -64,7 +58,7 @@ def test_missing_parts_name_the_package_and_prepare_still_exits_zero(tmp_path, m
 
 def test_an_unknown_model_choice_is_a_user_error(make_settings):
     with pytest.raises(LocalModelError, match="neither"):
-        local_model.model_file(make_settings(local_model="no-such-model"))
+        shipped_models.model_file(make_settings(local_model="no-such-model"))
 
 
 def test_a_server_already_running_at_local_url_is_used_not_started(make_settings):
