@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import socket
 from pathlib import Path
@@ -90,14 +91,17 @@ async def test_local_server_starts_answers_a_planning_prompt_with_a_json_plan_an
     settings = make_settings(max_output_tokens=64)
     try:
         server = LocalModelServer.from_settings(settings)
+        await asyncio.to_thread(server.start)
     except LocalModelError as exc:
         service_missing("local model", str(exc))
-    async with server:
+    try:
         process = server._proc
         assert process is not None and process.poll() is None and port_open(server.port)
         result = await LLMGateway(settings, "local-test", base_url=server.url).call(
             role="planner", agent=None, messages=PLANNING_PROMPT, step=0, schema=PLAN_SCHEMA
         )
+    finally:
+        server.stop()
     assert result.record.valid and result.record.structured_path == "json_object_schema"
     assert set(result.parsed) == set(AGENTS) and all(result.parsed[a] in MOVES for a in AGENTS)
     assert result.record.prompt_tokens > 100 and result.record.completion_tokens > 0
