@@ -121,7 +121,10 @@ class RunFolder:
         path = Path(path)
         if (path / CONFIG).exists():
             raise RunFolderError(f"{path} already holds a run; use 'resume {path}' or another --out")
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"cannot make a run folder at {path}: {exc.strerror}") from None
         return cls(path)
 
     @classmethod

@@ -67,6 +67,7 @@ def _malformed(tmp_path: Path) -> list[list[str]]:
         ["resume", str(bad_config)],
         ["resume", str(wrong_config)],
         [*g, "--out", str(existing)],
+        [*g, "--out", str(existing / "config.json" / "sub")],
         ["grid", "--size", "2x2", "--coordinator", "foo"],
         ["grid", "--size", "2x2", "--coordinator", "steer"],
         ["grid", "--size", "2x2", "--coordinator", "steer", "--policy", str(tmp_path / "missing")],
