@@ -49,7 +49,7 @@ class EpisodeState(TypedDict, total=False):
 
     t: int  # environment steps executed so far
     state: str  # current task state (state_codec)
-    states: Annotated[list[str], operator.add]  # every task state, the initial one first
+    initial: str  # the episode's first task state (the others are in the outcomes)
     outcomes: Annotated[list[str], operator.add]  # one Outcome per executed step
     history: Annotated[list[str], operator.add]  # StepMemory per executed step (long-term memory)
     decision: str | None  # the pending Decision (state_codec)
@@ -181,7 +181,6 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
         update.update(
             t=t + 1,
             state=next_state,
-            states=[next_state],
             history=[encode(item)],
             done=done,
             success=bool(outcome.success),
@@ -204,10 +203,11 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
 async def finish(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
     """Write the episode summary (also for stopped episodes: partial results are results)."""
     ctx = runtime.context
+    outcomes = [decode(x) for x in state.get("outcomes", [])]
     summary = episode_summary(
         ctx,
-        states=[decode(x) for x in state.get("states", [])],
-        outcomes=[decode(x) for x in state.get("outcomes", [])][: state["t"]],
+        states=[decode(state["initial"])] + [o.state for o in outcomes],
+        outcomes=outcomes,
         counters=state.get("counters", {}),
         wall_s=state.get("wall_s", 0.0),
         success=bool(state.get("success")),
@@ -291,7 +291,7 @@ def build_episode_graph() -> StateGraph:
 def initial_input(task: Task) -> EpisodeState:
     first = encode(task.initial_state())
     return EpisodeState(
-        t=0, state=first, states=[first], outcomes=[], history=[], decision=None,
+        t=0, state=first, initial=first, outcomes=[], history=[], decision=None,
         counters={}, wall_s=0.0, done=False, success=False, end_reason=None, summary=None,
     )
 
