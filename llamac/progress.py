@@ -43,9 +43,9 @@ class _SpendColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         calls, tokens = self.owner.spent()
-        left = "unlimited" if self.owner.budget is None else _fmt(max(0, self.owner.budget - tokens))
+        left = "no budget" if self.owner.budget is None else f"budget left {_fmt(max(0, self.owner.budget - tokens))}"
         rounds = task.fields.get("rounds", "0")
-        return Text(f"rounds {rounds}  calls {_fmt(calls)}  tokens {_fmt(tokens)}  budget left {left}")
+        return Text(f"rounds {rounds} | calls {_fmt(calls)} | tokens {_fmt(tokens)} | {left}")
 
 
 class RunProgress:
@@ -65,7 +65,7 @@ class RunProgress:
         self._done_episodes = (0, 0)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
             _SpendColumn(self),
             TimeElapsedColumn(),

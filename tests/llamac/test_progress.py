@@ -25,7 +25,7 @@ def test_bar_shows_step_rounds_tokens_and_budget_left_including_earlier_processe
         progress.end_episode({"success": True, "steps": 1, "llm_calls": 4, "tokens": 2_000})
     text = buf.getvalue()
     assert "0: easy_2x2_0 (success)" in text
-    assert "1/30" in text and "rounds 2" in text and "calls 7" in text
+    assert "1/30" in text and "rounds 2 |" in text and "calls 7 |" in text
     assert "tokens 3,000" in text and "budget left 7,000" in text
 
 
