@@ -228,6 +228,9 @@ class LLMGateway:
         started = time.perf_counter()
         try:
             output = await self._invoke(model_name, model, [_to_langchain(m) for m in sent], schema, attempt)
+        except openai.LengthFinishReasonError as exc:
+            # A structured answer cut off at max_output_tokens is an invalid answer to feed back, not a crash.
+            output = _truncated_answer(exc.completion)
         except BaseException:
             if reservation is not None:
                 await self.budget.settle(reservation, 0)  # failed calls report no usage
@@ -313,6 +316,21 @@ class _Attempt:
 
     def count_retry(self, _: Any) -> None:
         self.retries += 1
+
+
+def _truncated_answer(completion: Any) -> AIMessage:
+    """The cut-off answer of a ``LengthFinishReasonError`` with the usage the provider reported."""
+    choices = getattr(completion, "choices", None) or []
+    text = (choices[0].message.content or "") if choices else ""
+    usage = getattr(completion, "usage", None)
+    metadata = None
+    if usage is not None:
+        metadata = {
+            "input_tokens": int(usage.prompt_tokens or 0),
+            "output_tokens": int(usage.completion_tokens or 0),
+            "total_tokens": int(usage.total_tokens or 0),
+        }
+    return AIMessage(content=text, usage_metadata=metadata)
 
 
 def _to_langchain(message: ChatMessage) -> BaseMessage:

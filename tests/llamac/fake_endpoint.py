@@ -17,13 +17,15 @@ from typing import Any
 Reply = tuple[int, dict[str, str], dict[str, Any]]
 
 
-def completion(content: str, prompt_tokens: int = 10, completion_tokens: int = 5) -> Reply:
+def completion(
+    content: str, prompt_tokens: int = 10, completion_tokens: int = 5, finish_reason: str = "stop"
+) -> Reply:
     body = {
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": 0,
         "model": "test-model",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,

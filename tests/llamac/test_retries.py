@@ -78,3 +78,19 @@ async def test_quota_exhaustion_429_is_not_retried(make_settings, endpoint_facto
     with pytest.raises(openai.RateLimitError):
         await LLMGateway(settings, "r").call(role="actor", agent="a1", messages=MESSAGES, step=0)
     assert len(endpoint.seen) == 1
+
+
+async def test_answer_cut_at_max_tokens_is_an_invalid_metered_answer_not_a_crash(make_settings, endpoint_factory):
+    truncated = completion('{"Agent[0, 0]": "move(box_red, squ', prompt_tokens=40, completion_tokens=512,
+                           finish_reason="length")
+    endpoint = endpoint_factory([truncated])
+    settings = make_settings(openai_base_url=endpoint.url, endpoint="llama_cpp", max_retries=2)
+    metering = Metering("cut")
+    result = await LLMGateway(settings, "cut", metering=metering).call(
+        role="exploit_critic", agent=None, messages=MESSAGES, step=0, schema={"type": "object"}
+    )
+    assert result.parsed is None and not result.record.valid
+    assert result.text.startswith('{"Agent[0, 0]"')
+    assert (result.record.prompt_tokens, result.record.completion_tokens) == (40, 512)
+    assert len(endpoint.seen) == 1 and result.record.structured_path == "json_object_schema"
+    assert metering.metrics.total.prompt_tokens == 40
