@@ -11,7 +11,7 @@ is not JSON is also an ``invalid_answer``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -21,30 +21,31 @@ from graphs.prompts import assessor as follow_ups
 from graphs.prompts.shared import messages
 from graphs.state import StepState, call_counters
 from llamac.gateway import BudgetExhausted, ChatMessage, Role
-from tasks.base import Plan, PlanErrorKind, Task
+from tasks.base import Plan, PlanError, PlanErrorKind, Task
 
 SYNTACTIC_ERROR = "syntactic_error"
 BUDGET_EXHAUSTED = "budget_exhausted"
 
 
-def plan_schema(task: Task, state: Any) -> dict[str, Any]:
+def plan_schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """The task's plan schema, narrowed to this step's doable actions when it names no agents itself.
 
     A grid plan's schema only says "agent -> action string"; listing each agent's doable actions as an
     enum lets endpoints that turn schemas into grammars (llama.cpp) produce only doable lines, and tells
-    the others the same. Schemas that already name their agents (allocation's amounts) are kept.
+    the others the same. ``refused`` lines (those the syntax check blamed, e.g. a collision) are left out
+    of a re-plan's enums, so a model at temperature 0 cannot answer the refused plan again. Schemas that
+    already name their agents (allocation's amounts) are kept as they are.
     """
     schema = task.plan_json_schema()
     if schema.get("properties"):
         return schema
-    doable = {agent: actions for agent, actions in task.doable(state).items() if actions}
-    return {
-        **schema,
-        "properties": {
-            agent: {"type": "string", "enum": list(dict.fromkeys(a))} for agent, a in doable.items()
-        },
-        "additionalProperties": False,
-    }
+    blocked = set(refused)
+    properties = {}
+    for agent, actions in task.doable(state).items():
+        allowed = [a for a in dict.fromkeys(actions) if (agent, a) not in blocked]
+        if allowed:
+            properties[agent] = {"type": "string", "enum": allowed}
+    return {**schema, "properties": properties, "additionalProperties": False}
 
 
 def plan_request(state: StepState) -> list[ChatMessage]:
@@ -78,7 +79,7 @@ def plan_node(role: Role, first_instruction: Callable[[StepState], str]) -> Call
                 agent=None,
                 messages=plan_request(state),
                 step=state["step"],
-                schema=plan_schema(ctx.task, state["env_state"]),
+                schema=plan_schema(ctx.task, state["env_state"], state.get("refused_lines", [])),
             )
         except BudgetExhausted:
             return {**update, "end_reason": BUDGET_EXHAUSTED}
@@ -92,6 +93,14 @@ def plan_node(role: Role, first_instruction: Callable[[StepState], str]) -> Call
     return ask
 
 
+def blamed_lines(parsed: Plan | PlanError, errors: Sequence[PlanError]) -> list[tuple[str, str]]:
+    """The plan's (agent, action) lines an error names: what a re-plan must not propose again."""
+    if not isinstance(parsed, Plan):
+        return []
+    lines = parsed.as_dict()
+    return [(e.agent, str(lines[e.agent])) for e in errors if e.agent in lines]
+
+
 async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
     """Parse and validate the last answer against the step-start state; refuse with typed errors."""
     if state.get("end_reason"):
@@ -100,7 +109,13 @@ async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -
     parsed = task.parse_plan(state["plan_answer"])
     errors = (parsed,) if not isinstance(parsed, Plan) else task.validate_plan(state["env_state"], parsed)
     if not errors:
-        return {"plan": parsed, "plan_errors": (), "repair_turns": [], "counters": {"plan_rounds": 1}}
+        return {
+            "plan": parsed,
+            "plan_errors": (),
+            "repair_turns": [],
+            "refused_lines": [],
+            "counters": {"plan_rounds": 1},
+        }
     counters: dict[str, float] = {}
     if any(e.kind is PlanErrorKind.NOT_JSON for e in errors):
         counters["invalid_answers"] = 1
@@ -111,6 +126,7 @@ async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -
     update: dict = {
         "plan_errors": tuple(errors),
         "repair_turns": list(state.get("repair_turns", [])) + turns,
+        "refused_lines": list(state.get("refused_lines", [])) + blamed_lines(parsed, errors),
         "counters": counters,
     }
     if state.get("repairs", 0) >= runtime.context.config.syntax_replans:

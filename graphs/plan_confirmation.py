@@ -111,6 +111,7 @@ async def gather_objections(state: StepState) -> dict:
         update["repairs"] = 0
         update["plan_errors"] = ()
         update["repair_turns"] = []
+        update["refused_lines"] = []
     return update
 
 

@@ -90,6 +90,8 @@ class StepState(TypedDict, total=False):
     """The conversation the next plan request extends (grows by answer + objections per revision)."""
     repair_turns: list[ChatMessage]
     """Refused answers and their errors since the last accepted plan (the syntax check's feedback)."""
+    refused_lines: list[tuple[str, str]]
+    """(agent, action) lines the syntax check blamed since the last accepted plan: left out of re-plans."""
     plan_answer: str
     plan: Plan | None
     plan_errors: tuple[PlanError, ...]

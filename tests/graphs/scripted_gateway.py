@@ -37,6 +37,7 @@ class Call:
     role: str
     agent: str | None
     messages: list[ChatMessage]
+    schema: dict[str, Any] | None
     started: float
     ended: float
 
@@ -63,7 +64,7 @@ class TimedGateway:
     ) -> CallResult:
         started = time.perf_counter()
         result = await self.inner.call(role=role, agent=agent, messages=messages, step=step, schema=schema)
-        self.calls.append(Call(str(role), agent, messages, started, time.perf_counter()))
+        self.calls.append(Call(str(role), agent, messages, schema, started, time.perf_counter()))
         return result
 
     def of(self, role: Role) -> list[Call]:

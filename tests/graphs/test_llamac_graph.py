@@ -10,7 +10,7 @@ from graphs.context import LLaMACConfig
 from graphs.llamac import LLaMACCoordinator, build_llamac_graph
 from graphs.plan_check import plan_schema
 from llamac.gateway import Role
-from tasks.base import Agree, DirectFeedback, Suspicious
+from tasks.base import Agree, DirectFeedback, PlanError, PlanErrorKind, Suspicious
 from tasks.coordinator import Coordinator
 from tests.graphs.scripted_gateway import scripted_gateway
 from tests.graphs.toy_task import ToyLineTask
@@ -236,3 +236,35 @@ async def test_a_critic_answer_that_is_not_json_is_counted_and_still_shown_to_th
     decision = await decide(ToyLineTask(), gw)
     assert decision.counters["invalid_answers"] == 2 and decision.end_reason is None
     assert "move everything left" in gw.of(Role.ASSESSOR)[0].messages[-1].content
+
+
+def test_refused_lines_are_left_out_of_the_re_plan_schema():
+    class OpenSchemaTask(ToyLineTask):
+        def plan_json_schema(self):
+            return {"type": "object", "additionalProperties": {"type": "string"}}
+
+    task = OpenSchemaTask()
+    schema = plan_schema(
+        task, task.initial_state(), [("Agent[0]", "step"), ("Agent[1]", "step"), ("Agent[1]", "wait")]
+    )
+    assert schema["properties"] == {"Agent[0]": {"type": "string", "enum": ["wait"]}}
+
+
+async def test_a_blamed_line_is_not_offered_again_in_the_repair_call():
+    class CrowdedLine(ToyLineTask):
+        """Agent[0] may not step (say, a collision); its schema names no agents, like the grid's."""
+
+        def plan_json_schema(self):
+            return {"type": "object", "additionalProperties": {"type": "string"}}
+
+        def validate_plan(self, state, plan):
+            if plan.as_dict().get("Agent[0]") == "step":
+                return (PlanError(PlanErrorKind.CONFLICT, "collides with Agent[1]", "Agent[0]"),)
+            return ()
+
+    gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS)))
+    decision = await decide(CrowdedLine(), gw)
+    first, repair = gw.of(Role.ASSESSOR)
+    assert first.schema["properties"]["Agent[0]"]["enum"] == ["step", "wait"]
+    assert repair.schema["properties"]["Agent[0]"]["enum"] == ["wait"]
+    assert dict(decision.joint_action) == json.loads(ONE_WAITS) and decision.counters["feedback"] == 1
