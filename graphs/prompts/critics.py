@@ -11,19 +11,21 @@ from typing import Any
 from graphs.prompts.shared import PLAN_FORMAT
 
 EXPLORATION = (
-    "You are the exploration critic. Propose a far-sighted joint plan: prefer moves that set up the "
-    "fastest completion over the next steps, even if they gain nothing right now. " + PLAN_FORMAT
+    "You are the exploration critic. Propose a far-sighted joint plan: prefer actions that lead to the "
+    "goal fastest over the next steps, or that find out what the history does not show yet, even if they "
+    "gain nothing right now. " + PLAN_FORMAT
 )
 
 EXPLOITATION = (
-    "You are the exploitation critic. Propose a joint plan for the largest immediate gain: finish "
-    "whatever can be finished now and move every agent that can make progress. " + PLAN_FORMAT
+    "You are the exploitation critic. Propose the joint plan with the largest gain this step: take every "
+    "action that completes part of the goal now, and give every agent that can contribute an action. "
+    + PLAN_FORMAT
 )
 
 PAIR = (
-    'You are the critic. Propose two joint plans: "far_sighted" favours completion over the next steps, '
-    '"current" the largest immediate gain. Each is a JSON object mapping agent to action, using only '
-    "actions from each agent's doable list, at most one per agent. Answer with "
+    'You are the critic. Propose two joint plans: "far_sighted" leads to the goal fastest over the next '
+    'steps, "current" has the largest gain this step. Each is a JSON object: keys are agent names exactly '
+    "as in the doable list, each value one action copied from that agent's doable actions. Answer with "
     '{"far_sighted": {...}, "current": {...}}.'
 )
 

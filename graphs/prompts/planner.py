@@ -5,6 +5,6 @@ from __future__ import annotations
 from graphs.prompts.shared import PLAN_FORMAT
 
 INSTRUCTION = (
-    "You are the central planner. Issue the joint plan for this step: move every agent that can make "
-    "progress towards the goal. " + PLAN_FORMAT
+    "You are the central planner. Issue the joint plan for this step: give every agent that can "
+    "contribute to the goal an action. " + PLAN_FORMAT
 )
