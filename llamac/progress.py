@@ -139,27 +139,52 @@ def _cell(key: str, value: Any) -> str:
     return _fmt(value)
 
 
+SHORT_HEADERS = {"success": "Success", "steps": "Steps", "feedback": "Feedback", "tokens": "Tokens",
+                 "llm_calls": "Calls", "gate_skips": "Skips", "invalid_answers": "Invalid",
+                 "retries": "Retries", "cached_tokens": "Cached", "wall_s": "Wall s", "end_reason": "End"}
+WIDE_AFTER = 3
+"""Up to this many episodes, one column per episode; more, and each episode becomes a row."""
+
+
+def _mean_cells(episodes: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Means over the successful episodes (as the paper reports them) for every metric."""
+    wins = [e for e in episodes if e.get("success")]
+    cells = {}
+    for _, key in SUMMARY_ROWS:
+        if key == "success":
+            cells[key] = f"{len(wins)}/{len(episodes)}"
+        elif key == "end_reason" or not wins:
+            cells[key] = "-"
+        else:
+            cells[key] = _cell(key, sum(float(e.get(key) or 0) for e in wins) / len(wins))
+    return cells
+
+
 def summary_table(episodes: Sequence[Mapping[str, Any]], *, title: str) -> Table:
-    """Metrics as rows, one column per episode (narrow terminals stay readable), and with several
-    episodes a column of means over the successful ones, as the paper reports them."""
+    """A few episodes: metrics as rows, one column per episode (narrow terminals stay readable). Many
+    episodes: one row per episode. With several, a mean over the successful ones, as the paper reports."""
+    several = len(episodes) > 1
+    means = _mean_cells(episodes) if several else {}
     table = Table(title=title)
+    if len(episodes) > WIDE_AFTER:
+        table.add_column("Episode", no_wrap=True)
+        for _, key in SUMMARY_ROWS:
+            short = SHORT_HEADERS.get(key, key)
+            table.add_column(short, justify="right", min_width=len(short))
+        for ep in episodes:
+            table.add_row(f"{ep.get('episode', '')}: {ep.get('task', '')}",
+                          *(_cell(key, ep.get(key)) for _, key in SUMMARY_ROWS))
+        table.add_row("mean (successful)", *(means[key] for _, key in SUMMARY_ROWS), end_section=True)
+        return table
     table.add_column("Metric", no_wrap=True)
     for ep in episodes:
         table.add_column(f"{ep.get('episode', '')}: {ep.get('task', '')}", justify="right")
-    wins = [e for e in episodes if e.get("success")]
-    several = len(episodes) > 1
     if several:
         table.add_column("mean\n(successful)", justify="right")
     for header, key in SUMMARY_ROWS:
         row = [_cell(key, ep.get(key)) for ep in episodes]
         if several:
-            if key == "success":
-                row.append(f"{len(wins)}/{len(episodes)}")
-            elif key == "end_reason" or not wins:
-                row.append("-")
-            else:
-                vals = [float(e.get(key) or 0) for e in wins]
-                row.append(_cell(key, sum(vals) / len(vals)))
+            row.append(means[key])
         table.add_row(header, *row)
     return table
 

@@ -52,3 +52,15 @@ def test_summary_table_has_every_metric_and_a_mean_over_successful_episodes():
     assert steps_row.split("│")[-2].strip() == "5"  # mean over the two successful episodes only
     success_row = next(line for line in text.splitlines() if line.startswith("│ Success"))
     assert success_row.split("│")[-2].strip() == "2/3"
+
+
+def test_many_episodes_are_rows_with_a_mean_row_over_the_successful_ones():
+    eps = [{"episode": i, "task": f"easy_2x4_{i}", "success": i != 3, "steps": 4 + i, "tokens": 0, "wall_s": 0.1,
+            "end_reason": "success" if i != 3 else "step_limit"} for i in range(6)]
+    console, buf = _console()
+    console.print(summary_table(eps, title="t"))
+    lines = buf.getvalue().splitlines()
+    assert sum("easy_2x4_" in line for line in lines) == 6
+    mean_row = next(line for line in lines if "mean (successful)" in line)
+    cells = [c.strip() for c in mean_row.split("│")[1:-1]]
+    assert cells[1] == "5/6" and cells[2] == "6.40"  # (4+5+6+8+9)/5
