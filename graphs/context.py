@@ -18,6 +18,12 @@ OBJECTION_ROUNDS_BY_FAMILY = {"grid_easy": 1, "grid_hard": 3, "alloc": 1}
 class CoordinatorConfig:
     """Knobs shared by LLaMAC and HMAS-2, so both run under the same limits."""
 
+    actor_context: Literal["shared", "local"] = "shared"
+    """LLaMAC actors' context. ``shared`` (default): the step's whole shared prefix (rules, memory, state)
+    first, so a prefix cache serves it; ``local``: the rules plus the actor's own view only (the paper's
+    decentralised actor), about a third of the prompt tokens per actor call on Easy 2x2. HMAS-2 agents
+    always get the shared prefix: they see every agent's state and the history by design."""
+
     objection_rounds: int | None = None
     """Actor confirmation rounds per step; ``None`` derives it from ``task.family`` (1 Easy, 3 Hard)."""
 

@@ -71,14 +71,17 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
         instruction = actor_prompts.llamac_actor(
             agent, ctx.task.actor_view(job["env_state"], agent, plan), verdict.reason
         )
+        # "local": the paper's actor sees only its own view; the rules stay first, a prefix of the step's
+        prefix = job["prefix"] if ctx.config.actor_context == "shared" else ctx.task.rules_text().strip()
     else:
         role = Role.AGENT
         instruction = actor_prompts.hmas2_agent(
             agent, ctx.task.actor_view(job["env_state"], agent, plan), plan
         )
+        prefix = job["prefix"]  # HMAS-2 agents see every agent's state and the history by design
     try:
         result = await ctx.gateway.call(
-            role=role, agent=agent, messages=messages(job["prefix"], instruction), step=job["step"]
+            role=role, agent=agent, messages=messages(prefix, instruction), step=job["step"]
         )
     except BudgetExhausted:
         return {"end_reason": BUDGET_EXHAUSTED}

@@ -76,3 +76,15 @@ def test_merged_critic_schema_nests_the_task_plan_schema():
     schema = critics.pair_schema(plan_schema)
     assert schema["required"] == ["far_sighted", "current"]
     assert schema["properties"]["current"] == plan_schema
+
+
+async def test_local_actor_context_sends_rules_and_own_view_only():
+    gw = scripted_gateway(answer)
+    task = ToyLineTask(gate=lambda a: Suspicious("doubt"))
+    config = LLaMACConfig(actor_context="local")
+    await LLaMACCoordinator(gw, config).decide(task, task.initial_state(), history(3))
+    actors = [c for c in gw.calls if c.role == "actor"]
+    others = [c for c in gw.calls if c.role != "actor"]
+    assert actors and all(c.messages[0].content == task.rules_text() for c in actors)
+    assert all(c.messages[0].content.startswith(task.rules_text()) for c in others)  # rules: a common prefix
+    assert all("step 2:" not in c.messages[0].content for c in actors)
