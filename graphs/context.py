@@ -22,8 +22,8 @@ class CoordinatorConfig:
     """LLaMAC actors' context. ``shared`` (default): the step's whole shared prefix (rules, memory, state)
     first, so a prefix cache serves it; ``local``: the rules plus the actor's own view only (the paper's
     decentralised actor), about half the prompt of a shared actor call on Easy 2x2 at step 0, less once
-    memory fills its window. HMAS-2 agents
-    always get the shared prefix: they see every agent's state and the history by design."""
+    memory fills its window. HMAS-2 agents always get the shared prefix: they see every agent's state
+    and the history by design."""
 
     objection_rounds: int | None = None
     """Actor confirmation rounds per step; ``None`` derives it from ``task.family`` (1 Easy, 3 Hard)."""
