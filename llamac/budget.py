@@ -211,8 +211,12 @@ class RedisBudget:
         await self._redis.aclose()
 
 
-def budget_from_settings(settings: Settings, run_id: str) -> TokenBudget:
-    """Redis when ``REDIS_URL`` is set (shared across processes), in process otherwise."""
+def budget_from_settings(settings: Settings, run_id: str, total: int | None) -> TokenBudget:
+    """Redis when ``REDIS_URL`` is set (shared across processes), in process otherwise.
+
+    ``total`` is passed in rather than read from ``budget_tokens``: the run's config fixes the budget
+    (``--budget`` or LLAMAC_BUDGET_TOKENS at start), and a resumed in-process run gets what is left.
+    """
     if settings.redis_url:
-        return RedisBudget.from_url(settings.redis_url, run_id, settings.budget_tokens, settings.memory_ttl_s)
-    return InProcessBudget(run_id, settings.budget_tokens)
+        return RedisBudget.from_url(settings.redis_url, run_id, total, settings.memory_ttl_s)
+    return InProcessBudget(run_id, total)

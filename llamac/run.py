@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from llamac.cli.build import parse_size
-from llamac.cli.config import CoordinatorSpec, RunConfig, config_dict, default_out, new_config, task_specs
+from llamac.cli.config import CoordinatorSpec, RunConfig, default_out, new_config, task_specs
 from llamac.cli.execute import finished_summaries, run_episodes
 from llamac.cli.parser import RL_COORDINATORS, UsageError, parse_args
 from llamac.progress import print_summary
@@ -96,8 +96,8 @@ def _prepare_new(args, argv: list[str], settings: Settings) -> tuple[RunConfig, 
             raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else default_out(settings.runs_dir, specs[0], args.coordinator)
     folder = RunFolder.create(out)
-    config = new_config(args, argv, specs, folder.path, "postgres" if settings.checkpoint_url else "sqlite")
-    folder.write_config(config_dict(config))
+    config = new_config(args, argv, specs, folder.path, settings)
+    folder.write_config(config.model_dump(mode="json"))
     return config, folder
 
 

@@ -58,7 +58,7 @@ class LLMRuntime:
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> LLMRuntime:
-        from llamac.budget import InProcessBudget, RedisBudget
+        from llamac.budget import budget_from_settings
         from llamac.gateway import LLMGateway
         from llamac.metering import Metering
 
@@ -69,11 +69,7 @@ class LLMRuntime:
             server = LocalModelServer.from_settings(self.settings, log_path=self.run_dir / "local-model.log")
             await self._stack.enter_async_context(server)
             base_url = server.url
-        if self.settings.redis_url:
-            self.budget = RedisBudget.from_url(self.settings.redis_url, self.run_id, self.budget_total,
-                                               self.settings.memory_ttl_s)
-        else:
-            self.budget = InProcessBudget(self.run_id, self.budget_total)
+        self.budget = budget_from_settings(self.settings, self.run_id, self.budget_total)
         self._stack.push_async_callback(self.budget.aclose)
         self.metering = Metering(self.run_id, self.run_dir)
         self.gateway = LLMGateway(self.settings, self.run_id, budget=self.budget, metering=self.metering,

@@ -11,9 +11,11 @@ import argparse
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from llamac.settings import Settings
 
 
 class TaskSpec(BaseModel):
@@ -87,7 +89,8 @@ def default_out(runs_dir: Path, first: TaskSpec, coordinator: str, now: datetime
 
 
 def new_config(args: argparse.Namespace, argv: list[str], specs: list[TaskSpec], run_dir: Path,
-               checkpoint: str) -> RunConfig:
+               settings: Settings) -> RunConfig:
+    """The settings fix the checkpointer and the default budget once, at start: ``resume`` keeps them."""
     # unique even when a folder name is reused: PostgreSQL checkpoints outlive deleted folders
     run_id = f"{run_dir.resolve().name}-{uuid.uuid4().hex[:8]}"
     return RunConfig(
@@ -98,10 +101,6 @@ def new_config(args: argparse.Namespace, argv: list[str], specs: list[TaskSpec],
                                     rounds=args.rounds, local_model=args.local_model),
         episodes=[EpisodeSpec(index=i, task=s, thread_id=f"{run_id}/ep{i:03d}") for i, s in enumerate(specs)],
         max_steps=args.max_steps,
-        budget=args.budget,
-        checkpoint=checkpoint,  # type: ignore[arg-type]
+        budget=args.budget if args.budget is not None else settings.budget_tokens,
+        checkpoint="postgres" if settings.checkpoint_url else "sqlite",
     )
-
-
-def config_dict(config: RunConfig) -> dict[str, Any]:
-    return config.model_dump(mode="json")

@@ -68,7 +68,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="episodes on consecutive instances (grid) or seeds (grid --seed, alloc)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<timestamp>-<task>-<coordinator>)")
     p.add_argument("--budget", type=_positive_int, metavar="TOKENS", default=None,
-                   help="token budget of the run (prompt + completion); the run stops cleanly when spent")
+                   help="token budget of the run (prompt + completion); the run stops cleanly when spent "
+                        "(default: LLAMAC_BUDGET_TOKENS, else unlimited)")
     p.add_argument("--local-model", choices=("qwen-0.5b", "qwen-1.5b"), default=None,
                    help="local model when no API key is set (default: LLAMAC_LOCAL_MODEL, qwen-0.5b)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

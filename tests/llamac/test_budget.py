@@ -160,5 +160,5 @@ async def test_redis_budget_is_shared_between_clients_under_load(redis_url):
 
 
 def test_factory_picks_backend_from_settings(make_settings):
-    assert isinstance(budget_from_settings(make_settings(budget_tokens=10), "r"), InProcessBudget)
-    assert isinstance(budget_from_settings(make_settings(redis_url="redis://127.0.0.1:1/0"), "r"), RedisBudget)
+    assert isinstance(budget_from_settings(make_settings(budget_tokens=10), "r", 10), InProcessBudget)
+    assert isinstance(budget_from_settings(make_settings(redis_url="redis://127.0.0.1:1/0"), "r", None), RedisBudget)

@@ -42,6 +42,23 @@ def test_budget_too_small_for_one_call_stops_cleanly_with_partial_results(tmp_pa
     assert "budget_exhausted" in out
 
 
+def test_budget_setting_is_the_default_budget_and_is_kept_for_resume(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LLAMAC_BUDGET_TOKENS", "20")
+    code = main(["grid", "--size", "2x2", "--coordinator", "llamac", "--out", "r", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((tmp_path / "r/config.json").read_text())["budget"] == 20
+    summary = json.loads((tmp_path / "r/episodes/000/summary.json").read_text())
+    assert summary["end_reason"] == "budget_exhausted" and summary["llm_calls"] == 0
+
+
+def test_budget_option_wins_over_the_setting(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LLAMAC_BUDGET_TOKENS", "20")
+    argv = ["grid", "--size", "2x2", "--coordinator", "hmas2", "--budget", "100000", "--out", "r", "--quiet"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert json.loads((tmp_path / "r/config.json").read_text())["budget"] == 100000
+    assert json.loads((tmp_path / "r/episodes/000/summary.json").read_text())["end_reason"] == "syntactic_error"
+
+
 def test_unparseable_plans_end_in_syntactic_error_and_counters_match_the_calls_log(tmp_path, capsys):
     code = main(["grid", "--size", "2x2", "--coordinator", "hmas2", "--out", "r", "--quiet"])
     out, err = capsys.readouterr()
