@@ -42,35 +42,11 @@ from tasks.base import (
     TaskError,
 )
 from tasks.coordinator import Decision, StepMemory
-from tasks.plans import NUMBER, extract_json_object, numbers
+from tasks.plans import parse_integer_plan
 
 MAX_AMOUNT = 9
 HORIZON = 20
 SUCCESS_LEVEL = 0.95
-
-
-def parse_integer_plan(text: str, agents: Sequence[AgentId]) -> Plan | PlanError:
-    """Read ``{"Agent[i]": <whole number>}`` tolerantly (fences, prose, ``"3"``, ``3.0``, ``Agent[ 3 ]``).
-
-    Shared by the tasks whose action is one integer per indexed agent (allocation, matrix games).
-    Range checks are ``validate_plan``'s job, so the error can name the allowed range.
-    """
-    found = extract_json_object(text)
-    if isinstance(found, PlanError):
-        return found
-    assignments: list[tuple[AgentId, str]] = []
-    for key, value in found.items():
-        index = numbers(key)
-        agent = key
-        if key not in agents and len(index) == 1 and index[0].is_integer():
-            agent = f"Agent[{int(index[0])}]"
-        if agent not in agents:
-            return PlanError(PlanErrorKind.UNKNOWN_AGENT, f"unknown agent {key!r}", agent=key)
-        text_value = str(value).strip() if isinstance(value, int | float | str) and not isinstance(value, bool) else ""
-        if not NUMBER.fullmatch(text_value) or not float(text_value).is_integer():
-            return PlanError(PlanErrorKind.MALFORMED_ACTION, f"expected a whole number, got {value!r}", agent)
-        assignments.append((agent, str(int(float(text_value)))))
-    return Plan(tuple(assignments))
 
 
 @dataclass(frozen=True)

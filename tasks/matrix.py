@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from tasks.alloc import parse_integer_plan
 from tasks.base import (
     AgentId,
     Agree,
@@ -41,6 +40,7 @@ from tasks.base import (
     TaskError,
 )
 from tasks.coordinator import Decision, StepMemory
+from tasks.plans import parse_integer_plan
 
 GAMES = ("penalty", "mixing", "coordination", "cooperation")
 AGENTS: tuple[AgentId, AgentId] = ("Agent[0]", "Agent[1]")

@@ -1,4 +1,4 @@
-"""Reading plans out of LLM answers: the JSON object, then the grid's agents and actions.
+"""Reading plans out of LLM answers: the JSON object, then the grid's moves or one whole number per agent.
 
 Models wrap plans in code fences, lead with prose, use single quotes or leave trailing commas; the
 authors' ``re.search(r'{.*}')`` + ``json.loads`` turns each of those into a crash or a silent
@@ -7,7 +7,8 @@ re-use of the previous plan. Here every such answer yields either a ``dict`` or 
 
 The grid half parses coordinates as whole numbers (multi-digit, optionally decimal), so
 ``Agent[10, 3]``, ``Agent[0.5, 1.5]``, ``square[10,11]``, ``position(1.0, 2.0)`` and
-``position[1, 2]`` all read correctly (the authors' ``\\d`` regex breaks at index 10).
+``position[1, 2]`` all read correctly (the authors' ``\\d`` regex breaks at index 10). The
+allocation and matrix tasks share ``parse_integer_plan``: one whole number per ``Agent[i]``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.base import PlanError, PlanErrorKind
+from tasks.base import AgentId, Plan, PlanError, PlanErrorKind
 
 _FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
@@ -138,3 +140,28 @@ def parse_grid_move(value: str) -> GridMove | None:
 def format_number(x: float) -> str:
     """``2`` for whole numbers, ``0.5`` otherwise: how Easy coordinates are written."""
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+# --------------------------------------------------------------------------- integer plans
+def parse_integer_plan(text: str, agents: Sequence[AgentId]) -> Plan | PlanError:
+    """Read ``{"Agent[i]": <whole number>}`` tolerantly (fences, prose, ``"3"``, ``3.0``, ``Agent[ 3 ]``).
+
+    Shared by the tasks whose action is one integer per indexed agent (allocation, matrix games).
+    Range checks are ``validate_plan``'s job, so the error can name the allowed range.
+    """
+    found = extract_json_object(text)
+    if isinstance(found, PlanError):
+        return found
+    assignments: list[tuple[AgentId, str]] = []
+    for key, value in found.items():
+        index = numbers(key)
+        agent = key
+        if key not in agents and len(index) == 1 and index[0].is_integer():
+            agent = f"Agent[{int(index[0])}]"
+        if agent not in agents:
+            return PlanError(PlanErrorKind.UNKNOWN_AGENT, f"unknown agent {key!r}", agent=key)
+        text_value = str(value).strip() if isinstance(value, int | float | str) and not isinstance(value, bool) else ""
+        if not NUMBER.fullmatch(text_value) or not float(text_value).is_integer():
+            return PlanError(PlanErrorKind.MALFORMED_ACTION, f"expected a whole number, got {value!r}", agent)
+        assignments.append((agent, str(int(float(text_value)))))
+    return Plan(tuple(assignments))
