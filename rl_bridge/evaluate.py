@@ -26,15 +26,19 @@ def greedy_indices(algo: Algorithm, view: ArrayView) -> np.ndarray:
 
 
 def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
+    """One greedy episode: mean return over agents, success, steps, plus the task's own metrics
+    (``Task.episode_metrics``: e.g. allocation's normalised reward and regret)."""
     state = task.initial_state()
+    states, outcomes = [state], []
     returns = np.zeros(len(task.agents))
-    steps, success, done = 0, False, False
-    while not done and steps < task.step_limit:
+    while not (outcomes and outcomes[-1].done) and len(outcomes) < task.step_limit:
         out = task.step(state, task.actions_from_indices(state, greedy_indices(algo, task.arrays(state))))
         returns += [out.rewards.get(a, 0.0) for a in task.agents]
-        state, success, done = out.state, out.success, out.done
-        steps += 1
-    return {"score": float(returns.mean()), "success": float(success), "steps": float(steps)}
+        state = out.state
+        states.append(state)
+        outcomes.append(out)
+    metrics = {k: float(v) for k, v in task.episode_metrics(states, outcomes).items() if isinstance(v, int | float)}
+    return {**metrics, "score": float(returns.mean()), "success": float(outcomes[-1].success), "steps": float(len(outcomes))}
 
 
 def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10) -> dict[str, Any]:
@@ -47,8 +51,7 @@ def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10) -> dict[str,
             "greedy_joint": f"{result.joints[-1][0]},{result.joints[-1][1]}",
         }
     episodes = [play_episode(algo, spec.task(i)) for i in range(n_instances)]
-    return {
-        "greedy_score": float(np.mean([e["score"] for e in episodes])),
-        "success": float(np.mean([e["success"] for e in episodes])),
-        "steps": float(np.mean([e["steps"] for e in episodes])),
-    }
+    keys = [k for k in episodes[0] if all(k in e for e in episodes)]
+    means = {k: float(np.nanmean([e[k] for e in episodes])) for k in keys}
+    means["greedy_score"] = means.pop("score")
+    return means

@@ -86,24 +86,30 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             entry["success_mean"] = float(np.mean([r["success"] for r in runs]))
             entry["steps_mean"] = float(np.mean([r["steps"] for r in runs]))
+            for key in ("normalised_mean", "regret"):  # allocation's own metrics
+                if all(key in r for r in runs):
+                    entry[key] = float(np.mean([r[key] for r in runs]))
         table.append(entry)
     return table
 
 
 def markdown(table: list[dict[str, Any]]) -> str:
+    matrix = [e for e in table if "se_runs" in e]
     lines = ["| game | method | ours: score mean (std) | ours: runs at SE | paper: score mean (std) | paper: SE share | authors' code here |",
-             "|---|---|---|---|---|---|---|"]
-    for e in (e for e in table if "se_runs" in e):
+             "|---|---|---|---|---|---|---|"] if matrix else []
+    for e in matrix:
         paper = f"{e['paper_mean']:.2f} ({e['paper_std']:.2f})" if "paper_mean" in e else "-"
         share = f"{e['paper_se_pct']:g} %" if "paper_mean" in e else "-"
         lines.append(f"| {GAME_TITLES.get(e['task'], e['task'])} | {e['method']} | {e['score_mean']:.2f} ({e['score_std']:.2f}) | "
                      f"{e['se_runs']}/{e['n']} | {paper} | {share} | {e.get('authors_code', '')} |")
     others = [e for e in table if "se_runs" not in e]
     if others:
-        lines += ["", "| task | method | seeds | env steps | greedy success (10 eval instances) | greedy steps | return |", "|---|---|---|---|---|---|---|"]
+        lines += ["" if lines else "# no matrix-game runs", "| task | method | seeds | env steps | greedy success (10 eval instances) | greedy steps | return | normalised reward | regret |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for e in others:
+            extra = " | ".join(f"{e[k]:.3f}" if k in e else "-" for k in ("normalised_mean", "regret"))
             lines.append(f"| {e['task']} | {e['method']} | {e['seeds']} | {e['budget']} | {e['success_mean']:.2f} | "
-                         f"{e['steps_mean']:.1f} | {e['score_mean']:.2f} ({e['score_std']:.2f}) |")
+                         f"{e['steps_mean']:.1f} | {e['score_mean']:.2f} ({e['score_std']:.2f}) | {extra} |")
     return "\n".join(lines) + "\n"
 
 
