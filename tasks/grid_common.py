@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.base import AgentId, JointAction, Outcome, Plan, PlanError, PlanErrorKind, TaskError
-from tasks.plans import extract_json_object, parse_agent_coords
+from tasks.plans import extract_json_object, parse_agent_coords, parse_grid_move
 
 COLOURS: tuple[str, ...] = ("blue", "red", "green", "purple", "orange")
 DATA_DIR = Path(__file__).parent / "data" / "grid"
@@ -139,7 +139,8 @@ class GridTask:
     def transition(self, state: GridState, joint: JointAction) -> Transition:
         raise NotImplementedError
 
-    def canonical_action(self, agent: AgentId, value: Any) -> str | None:
+    def place_action(self, item: str, place: tuple[float, ...]) -> str:
+        """The canonical move of ``item`` to the place with whole coordinates ``place``."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------------------- constructors
@@ -252,6 +253,21 @@ class GridTask:
         return Plan(tuple(out))
 
     action_format = "move(box_<colour>, ...)"
+
+    def canonical_action(self, agent: AgentId, value: Any) -> str | None:
+        """A tolerantly written box move in the variant's canonical spelling, or None if unreadable.
+
+        Squares (Easy) and corners (Hard) have whole coordinates; the place word is not checked, so
+        ``square[0.0, 1.0]`` reads as a Hard corner.
+        """
+        move = parse_grid_move(value)
+        if move is None or not move.item.startswith("box_"):
+            return None
+        if move.target is not None:
+            return f"move({move.item}, {move.target})"
+        if move.place is None or not all(float(x).is_integer() for x in move.place):
+            return None
+        return self.place_action(move.item, move.place)
 
     def plan_json_schema(self) -> dict[str, Any]:
         return {

@@ -52,7 +52,7 @@ from tasks.base import (
     Suspicious,
 )
 from tasks.grid_common import COLOURS, GridState, GridTask, Transition, skip_text, split_official
-from tasks.plans import format_number, numbers, parse_agent_coords, parse_grid_move
+from tasks.plans import format_number, numbers, parse_agent_coords
 
 DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # up, down, left, right: the authors' order
 _CH = 2 * len(COLOURS) + 1
@@ -193,16 +193,9 @@ class GridEasy(GridTask):
         return "".join(lines)
 
     # ------------------------------------------------------------------------------ LLM face
-    def canonical_action(self, agent: AgentId, value: Any) -> str | None:
-        move = parse_grid_move(value)
-        if move is None or not move.item.startswith("box_"):
-            return None
-        if move.target is not None:
-            return f"move({move.item}, {move.target})"
-        if move.place is None or not all(float(x).is_integer() for x in move.place):
-            return None
-        i, j = (int(x) for x in move.place)
-        return f"move({move.item}, square[{i}, {j}])"
+    def place_action(self, item: str, place: tuple[float, ...]) -> str:
+        i, j = (int(x) for x in place)
+        return f"move({item}, square[{i}, {j}])"
 
     def validate_plan(self, state: GridState, plan: Plan) -> tuple[PlanError, ...]:
         """The authors' syntax check: every line against the step-start board (not sequentially)."""

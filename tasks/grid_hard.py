@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -58,7 +57,7 @@ from tasks.base import (
 )
 from tasks.grid_common import COLOURS, GridState, GridTask, Transition, skip_text
 from tasks.grid_hard_rules import HardEntry, HardRules
-from tasks.plans import parse_agent_coords, parse_grid_move
+from tasks.plans import parse_agent_coords
 
 _SHUFFLED_CORNERS = [(1.0, 0.0), (0.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
 _NC = len(COLOURS) + 1
@@ -129,15 +128,8 @@ class GridHard(HardRules, GridTask):
         return "".join(lines)
 
     # ------------------------------------------------------------------------------ LLM face
-    def canonical_action(self, agent: AgentId, value: Any) -> str | None:
-        move = parse_grid_move(value)
-        if move is None or not move.item.startswith("box_"):
-            return None
-        if move.target is not None:
-            return f"move({move.item}, {move.target})"
-        if move.place is None or not all(float(x).is_integer() for x in move.place):
-            return None  # corners have whole coordinates (square[0.0, 1.0] is accepted as one)
-        return f"move({move.item}, position({float(move.place[0])}, {float(move.place[1])}))"
+    def place_action(self, item: str, place: tuple[float, ...]) -> str:
+        return f"move({item}, position({float(place[0])}, {float(place[1])}))"
 
     def validate_plan(self, state: GridState, plan: Plan) -> tuple[PlanError, ...]:
         """The authors' syntax check (collision simulation, then each line against the step-start
