@@ -23,7 +23,6 @@ from pathlib import Path
 from pydantic import ValidationError
 from rich.console import Console
 
-from llamac.cli.build import parse_size
 from llamac.cli.config import CoordinatorSpec, RunConfig, default_out, new_config, task_specs
 from llamac.cli.execute import finished_summaries, run_episodes
 from llamac.cli.parser import RL_COORDINATORS, UsageError, parse_args
@@ -31,6 +30,7 @@ from llamac.progress import print_summary
 from llamac.results import RunFolder, RunFolderError
 from llamac.settings import Settings
 from tasks.base import TaskError
+from tasks.catalog import parse_size
 
 
 def _one_line(exc: BaseException) -> str:

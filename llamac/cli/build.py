@@ -35,12 +35,6 @@ def build_task(spec: TaskSpec) -> Task:
     return catalog.matrix_task(spec.game, k=spec.k)
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    from tasks import catalog
-
-    return catalog.parse_size(text)
-
-
 @dataclass
 class LLMRuntime:
     """Gateway, budget and metering of one run, and the local model server when no key is set.
@@ -106,11 +100,12 @@ def build_coordinator(spec: CoordinatorSpec, task: Task, runtime: LLMRuntime | N
 
 
 def _rl_coordinator(spec: CoordinatorSpec, task: Task) -> Coordinator:
-    """A trained policy; torch is needed here and only here."""
+    """A trained policy; torch is needed here and only here. Checked before a run folder is made
+    (``run`` builds the coordinator once up front) and again at ``resume``, when it may have moved."""
     assert spec.policy is not None
     policy = Path(spec.policy)
-    if not policy.exists():
-        raise UsageError(f"--policy {policy}: no such folder")
+    if not policy.is_dir():
+        raise UsageError(f"--policy {spec.policy}: no such folder")
     try:
         import torch  # noqa: F401
     except ImportError:

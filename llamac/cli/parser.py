@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import NoReturn
+
+from llamac.shipped_models import SHIPPED
+from tasks.matrix import GAMES
 
 COORDINATORS = ("greedy", "llamac", "hmas2", "steer", "mappo", "student")
 RL_COORDINATORS = ("steer", "mappo", "student")
-GAMES = ("penalty", "mixing", "coordination", "cooperation")
 DEFAULT_COORDINATOR = "llamac"
 
 
@@ -28,24 +30,23 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _int_at_least(low: int, what: str) -> Callable[[str], int]:
+    """An argparse type for whole numbers >= ``low``; ``what`` names them in the error."""
+
+    def parse(text: str) -> int:
+        try:
+            value: int | None = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+_positive_int = _int_at_least(1, "a positive integer")
+_nonnegative_int = _int_at_least(0, "an integer >= 0")
 
 
 def _number(text: str) -> float:
@@ -70,7 +71,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=_positive_int, metavar="TOKENS", default=None,
                    help="token budget of the run (prompt + completion); the run stops cleanly when spent "
                         "(default: LLAMAC_BUDGET_TOKENS, else unlimited)")
-    p.add_argument("--local-model", choices=("qwen-0.5b", "qwen-1.5b"), default=None,
+    p.add_argument("--local-model", choices=tuple(SHIPPED), default=None,
                    help="local model when no API key is set (default: LLAMAC_LOCAL_MODEL, qwen-0.5b)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -119,6 +120,4 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             raise UsageError(f"--policy applies to {'|'.join(RL_COORDINATORS)}, not {args.coordinator}")
         if args.coordinator in RL_COORDINATORS and not args.policy:
             raise UsageError(f"--coordinator {args.coordinator} needs --policy RUN_DIR (a trained policy)")
-        if args.policy and not Path(args.policy).is_dir():
-            raise UsageError(f"--policy {args.policy}: no such folder")
     return args
