@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from llamac.gateway import CallRecord
-
-CALLS_FILE = "calls.jsonl"
+from llamac.results import CALLS
 
 
 @dataclass
@@ -78,7 +77,7 @@ class Metering:
         self.run_id = run_id
         self.metrics = RunMetrics()
         self.records: list[CallRecord] = []
-        self._path = None if run_dir is None else Path(run_dir) / CALLS_FILE
+        self._path = None if run_dir is None else Path(run_dir) / CALLS
         self._lock = threading.Lock()
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
