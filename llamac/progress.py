@@ -26,6 +26,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from llamac.results import aggregate
+
 LiveTotals = Callable[[], tuple[int, int]]
 """Returns (LLM calls, tokens) the run has spent so far in this process."""
 
@@ -115,18 +117,19 @@ class RunProgress:
 
 
 SUMMARY_ROWS = (
-    ("Success", "success"),
-    ("Steps", "steps"),
-    ("Feedback", "feedback"),
-    ("Tokens", "tokens"),
-    ("LLM calls", "llm_calls"),
-    ("Gate skips", "gate_skips"),
-    ("Invalid answers", "invalid_answers"),
-    ("Retries", "retries"),
-    ("Cached prompt tokens", "cached_tokens"),
-    ("Wall time (s)", "wall_s"),
-    ("End", "end_reason"),
+    ("Success", "Success", "success"),
+    ("Steps", "Steps", "steps"),
+    ("Feedback", "Feedback", "feedback"),
+    ("Tokens", "Tokens", "tokens"),
+    ("LLM calls", "Calls", "llm_calls"),
+    ("Gate skips", "Skips", "gate_skips"),
+    ("Invalid answers", "Invalid", "invalid_answers"),
+    ("Retries", "Retries", "retries"),
+    ("Cached prompt tokens", "Cached", "cached_tokens"),
+    ("Wall time (s)", "Wall s", "wall_s"),
+    ("End", "End", "end_reason"),
 )
+"""(row header, column header when episodes are rows, summary key) of each metric in the table."""
 
 
 def _cell(key: str, value: Any) -> str:
@@ -139,24 +142,23 @@ def _cell(key: str, value: Any) -> str:
     return _fmt(value)
 
 
-SHORT_HEADERS = {"success": "Success", "steps": "Steps", "feedback": "Feedback", "tokens": "Tokens",
-                 "llm_calls": "Calls", "gate_skips": "Skips", "invalid_answers": "Invalid",
-                 "retries": "Retries", "cached_tokens": "Cached", "wall_s": "Wall s", "end_reason": "End"}
 WIDE_AFTER = 3
 """Up to this many episodes, one column per episode; more, and each episode becomes a row."""
 
 
 def _mean_cells(episodes: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """Means over the successful episodes (as the paper reports them) for every metric."""
-    wins = [e for e in episodes if e.get("success")]
+    """Means over the successful episodes (as the paper reports them), as the run's summary.json has them."""
+    run = aggregate(list(episodes))
+    wins = sum(1 for e in episodes if e.get("success"))
     cells = {}
-    for _, key in SUMMARY_ROWS:
+    for _, _, key in SUMMARY_ROWS:
+        mean = run["over_successful"].get(key)
         if key == "success":
-            cells[key] = f"{len(wins)}/{len(episodes)}"
-        elif key == "end_reason" or not wins:
+            cells[key] = f"{wins}/{len(episodes)}"
+        elif mean is None:
             cells[key] = "-"
         else:
-            cells[key] = _cell(key, sum(float(e.get(key) or 0) for e in wins) / len(wins))
+            cells[key] = _cell(key, mean["mean"])
     return cells
 
 
@@ -168,20 +170,19 @@ def summary_table(episodes: Sequence[Mapping[str, Any]], *, title: str) -> Table
     table = Table(title=title)
     if len(episodes) > WIDE_AFTER:
         table.add_column("Episode", no_wrap=True)
-        for _, key in SUMMARY_ROWS:
-            short = SHORT_HEADERS.get(key, key)
+        for _, short, _ in SUMMARY_ROWS:
             table.add_column(short, justify="right", min_width=len(short))
         for ep in episodes:
             table.add_row(f"{ep.get('episode', '')}: {ep.get('task', '')}",
-                          *(_cell(key, ep.get(key)) for _, key in SUMMARY_ROWS))
-        table.add_row("mean (successful)", *(means[key] for _, key in SUMMARY_ROWS), end_section=True)
+                          *(_cell(key, ep.get(key)) for _, _, key in SUMMARY_ROWS))
+        table.add_row("mean (successful)", *(means[key] for _, _, key in SUMMARY_ROWS), end_section=True)
         return table
     table.add_column("Metric", no_wrap=True)
     for ep in episodes:
         table.add_column(f"{ep.get('episode', '')}: {ep.get('task', '')}", justify="right")
     if several:
         table.add_column("mean\n(successful)", justify="right")
-    for header, key in SUMMARY_ROWS:
+    for header, _, key in SUMMARY_ROWS:
         row = [_cell(key, ep.get(key)) for ep in episodes]
         if several:
             row.append(means[key])
