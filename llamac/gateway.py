@@ -28,7 +28,7 @@ from llamac.settings import Settings
 from llamac.structured import DOWNGRADE, StructuredPath, bind_structured, first_path, text_of, unpack
 
 if TYPE_CHECKING:
-    from llamac.budget import TokenBudget
+    from llamac.budget import Reservation, TokenBudget
     from llamac.metering import Metering
 
 
@@ -200,12 +200,17 @@ class LLMGateway:
             extra_body=extra_body,
         )
 
-    def _path(self, model_name: str, model: BaseChatModel) -> StructuredPath:
+    def _path(self, model_name: str, model: BaseChatModel, schema: dict[str, Any] | None) -> StructuredPath:
+        """How the answer is asked for: the endpoint's strongest path not yet refused, or plain text."""
         if isinstance(model, ScriptedChatModel):
             return "scripted"
-        if self._factory is not None and not isinstance(model, ChatOpenAI):
+        if schema is None or (self._factory is not None and not isinstance(model, ChatOpenAI)):
             return "plain"
         return self._paths.get(model_name, first_path(self._endpoint))
+
+    async def _settle(self, reservation: Reservation | None, used: int) -> None:
+        if self.budget is not None and reservation is not None:
+            await self.budget.settle(reservation, used)
 
     async def call(
         self,
@@ -222,9 +227,7 @@ class LLMGateway:
         model = self.chat_model(role)
         reserved = estimate_prompt_tokens(sent) + self.settings.max_output_tokens
         reservation = await self.budget.reserve(reserved) if self.budget is not None else None
-        attempt = _Attempt(path=self._path(model_name, model) if schema is not None else "plain")
-        if isinstance(model, ScriptedChatModel):
-            attempt.path = "scripted"
+        attempt = _Attempt(path=self._path(model_name, model, schema))
         started = time.perf_counter()
         try:
             output = await self._invoke(model_name, model, [_to_langchain(m) for m in sent], schema, attempt)
@@ -232,17 +235,14 @@ class LLMGateway:
             # A structured answer cut off at max_output_tokens is an invalid answer to feed back, not a crash.
             output = _truncated_answer(exc.completion)
         except BaseException:
-            if reservation is not None:
-                await self.budget.settle(reservation, 0)  # failed calls report no usage
+            await self._settle(reservation, 0)  # failed calls report no usage
             self._finish(role, agent, step, model_name, attempt, started, reserved, None, valid=False)
             raise
         raw, parsed = unpack(output)
         text = text_of(raw)
         usage = raw.usage_metadata
-        if reservation is not None:
-            # A provider that reports no usage is charged the worst case it was granted.
-            used = usage["input_tokens"] + usage["output_tokens"] if usage else reserved
-            await self.budget.settle(reservation, used)
+        # A provider that reports no usage is charged the worst case it was granted.
+        await self._settle(reservation, usage["input_tokens"] + usage["output_tokens"] if usage else reserved)
         if schema is None:
             parsed = None
         valid = (parsed is not None) if schema is not None else bool(text.strip())
@@ -311,7 +311,7 @@ class LLMGateway:
 class _Attempt:
     """What one call went through: the structured path finally used and the retries it took."""
 
-    path: str
+    path: StructuredPath
     retries: int = 0
 
     def count_retry(self, _: Any) -> None:
