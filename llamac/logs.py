@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -45,7 +45,7 @@ class RedactSecrets:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets = tuple(s for s in secrets if s)
 
-    def __call__(self, logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
         return {k: (MASK if _is_secret_name(k) else _scrub(v, self.secrets)) for k, v in event.items()}
 
 

@@ -35,9 +35,12 @@ DOWNGRADE: dict[str, StructuredPath] = {
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 
 
+_FIRST_PATH: dict[str, StructuredPath] = {"openai": "json_schema", "llama_cpp": "json_object_schema"}
+
+
 def first_path(endpoint: str) -> StructuredPath:
     """The strongest path an endpoint kind is known to support."""
-    return {"openai": "json_schema", "llama_cpp": "json_object_schema"}.get(endpoint, "json_mode")
+    return _FIRST_PATH.get(endpoint, "json_mode")
 
 
 def extract_json_object(text: str) -> dict[str, Any] | None:

@@ -207,13 +207,14 @@ class ResourceAllocation:
         """
         i = self.agents.index(agent)
         amounts = self.plan_amounts(state, plan)
-        if amounts[i] is None:
+        own = amounts[i]
+        if own is None:
             return DirectFeedback(f"{agent}: amount {plan.as_dict()[agent]!r} is outside 0..{MAX_AMOUNT}")
         if len(state.history) < 2 or any(a is None for a in amounts):
             return Agree()
         (x0, g0), (x1, g1) = state.history[-2], state.history[-1]
         proposed = sum(a for a in amounts if a is not None)
-        last_move, next_move, own_move = x1 - x0, proposed - x1, amounts[i] - state.amounts[i]
+        last_move, next_move, own_move = x1 - x0, proposed - x1, own - state.amounts[i]
         if g1 < g0 and last_move * next_move > 0 and last_move * own_move > 0:
             way = "raised" if last_move > 0 else "lowered"
             return Suspicious(

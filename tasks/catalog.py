@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tasks.alloc import AllocHillClimber, ResourceAllocation
@@ -94,7 +95,7 @@ def matrix_task(game: str, k: float | str | None = None) -> MatrixGame:
 
 def make_task(family: str, **params: Any) -> Task:
     """One entry for every family: ``make_task("grid", size="4x8", difficulty="hard", seed=3)``."""
-    builders = {"grid": grid_task, "alloc": alloc_task, "matrix": matrix_task}
+    builders: dict[str, Callable[..., Task]] = {"grid": grid_task, "alloc": alloc_task, "matrix": matrix_task}
     builder = builders.get(family)
     if builder is None:
         raise TaskError(f"unknown task family {family!r}; choose one of {', '.join(FAMILIES)}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -29,8 +29,11 @@ from tasks.grid_common import GridState, GridTask
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
 
+Distance = Callable[[int, int], float]
+"""Steps between a box's place and a target's place (squares in Easy, corner to cell in Hard)."""
 
-def _pairing(boxes: list[Any], targets: list[Any], dist) -> list[Any]:
+
+def _pairing(boxes: list[Any], targets: list[Any], dist: Distance) -> list[Any]:
     """For each box, its target: minimise the longest distance, then the total (exact up to 6)."""
     if not targets:
         return [None] * len(boxes)
@@ -42,7 +45,7 @@ def _pairing(boxes: list[Any], targets: list[Any], dist) -> list[Any]:
     return [min(targets, key=lambda t, b=b: dist(b, t)) for b in boxes]
 
 
-def _pairs(task: GridTask, state: GridState, box_places: range, target_places: range, dist):
+def _pairs(task: GridTask, state: GridState, box_places: range, target_places: range, dist: Distance):
     """(box place, colour, target place) for every box, paired per colour."""
     out = []
     colours = dict.fromkeys(it[4:] for k in box_places for it in state.places[k] if it.startswith("box_"))
@@ -112,7 +115,7 @@ def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[Age
     n = task.rows * task.cols
     corners = range(n, len(state.places))
 
-    def corner_to_cell(k: int, cell: int) -> int:
+    def corner_to_cell(k: int, cell: int) -> float:
         return 0 if k in task.corners_of(cell) else 1 + min(
             max(abs(task.corner_xy(k)[0] - task.corner_xy(c)[0]), abs(task.corner_xy(k)[1] - task.corner_xy(c)[1]))
             for c in task.corners_of(cell))

@@ -43,7 +43,7 @@ from tasks.coordinator import Decision, StepMemory
 from tasks.plans import parse_integer_plan
 
 GAMES = ("penalty", "mixing", "coordination", "cooperation")
-AGENTS: tuple[AgentId, AgentId] = ("Agent[0]", "Agent[1]")
+AGENTS: tuple[AgentId, ...] = ("Agent[0]", "Agent[1]")
 N_BRANCHES = 4
 """Branch slots in the observation (the authors' layout): 0 and 1 continue, 2 ends, 3 is unused."""
 
