@@ -23,7 +23,7 @@ from llamac.logs import RedactSecrets, configure_logging
 from llamac.metering import Metering, counters_from_records, read_calls
 from llamac.scripted_model import ScriptedChatModel, ScriptedModelExhausted
 from llamac.structured import extract_json_object
-from tests.llamac.fake_endpoint import completion, error, serve
+from tests.llamac.fake_endpoint import completion, error
 
 MESSAGES = [ChatMessage("system", "Shared rules and state."), ChatMessage("user", "Your instruction.")]
 
@@ -107,20 +107,6 @@ def test_json_extraction_handles_fences_prose_and_nesting():
     assert extract_json_object("[1, 2]") is None
     assert extract_json_object("{not json}") is None
     assert extract_json_object('{"a": 1') is None
-
-
-@pytest.fixture
-def endpoint_factory():
-    stops = []
-
-    def start(replies):
-        endpoint, stop = serve(replies)
-        stops.append(stop)
-        return endpoint
-
-    yield start
-    for stop in stops:
-        stop()
 
 
 async def test_an_endpoint_refusing_json_schema_gets_json_mode(make_settings, endpoint_factory):

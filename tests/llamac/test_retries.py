@@ -7,23 +7,9 @@ import pytest
 
 from llamac.gateway import ChatMessage, LLMGateway
 from llamac.metering import Metering
-from tests.llamac.fake_endpoint import completion, error, serve
+from tests.llamac.fake_endpoint import completion, error
 
 MESSAGES = [ChatMessage("system", "You plan."), ChatMessage("user", "Answer with a JSON object.")]
-
-
-@pytest.fixture
-def endpoint_factory():
-    stops = []
-
-    def start(replies):
-        endpoint, stop = serve(replies)
-        stops.append(stop)
-        return endpoint
-
-    yield start
-    for stop in stops:
-        stop()
 
 
 async def test_waits_as_told_then_retries_5xx_and_counts_retries(make_settings, endpoint_factory):
