@@ -281,12 +281,23 @@ class GridEasy(GridTask):
                 grid[i, j, COLOURS.index(colour) + (0 if kind == "box" else len(COLOURS))] += 1
         return grid
 
+    def _mask(self, grid: np.ndarray) -> np.ndarray:
+        """Per agent: no-op, then per colour held the in-grid pushes and a match with a target here."""
+        mask = np.zeros((len(self.agents), self.n_actions), dtype=bool)
+        mask[:, 0] = True
+        for c in range(len(self.agents)):
+            i, j = self.ij(c)
+            for ci in range(len(COLOURS)):
+                if grid[i, j, ci] > 0:
+                    for d, (di, dj) in enumerate(DIRECTIONS):
+                        mask[c, 1 + 5 * ci + d] = 0 <= i + di < self.rows and 0 <= j + dj < self.cols
+                    mask[c, 1 + 5 * ci + 4] = grid[i, j, len(COLOURS) + ci] > 0
+        return mask
+
     def arrays(self, state: GridState) -> ArrayView:
         grid = self._counts(state)
         n = len(self.agents)
         obs = np.zeros((n, self.obs_dim), dtype=np.float32)
-        mask = np.zeros((n, self.n_actions), dtype=bool)
-        mask[:, 0] = True
         tfrac = state.t / self.step_limit
         for c in range(n):
             i, j = self.ij(c)
@@ -300,16 +311,11 @@ class GridEasy(GridTask):
                         obs[c, k + _CH - 1] = 1.0
                     k += _CH
             obs[c, k:] = (i / max(self.rows - 1, 1), j / max(self.cols - 1, 1), tfrac)
-            for ci in range(len(COLOURS)):
-                if grid[i, j, ci] > 0:
-                    for d, (di, dj) in enumerate(DIRECTIONS):
-                        mask[c, 1 + 5 * ci + d] = 0 <= i + di < self.rows and 0 <= j + dj < self.cols
-                    mask[c, 1 + 5 * ci + 4] = grid[i, j, len(COLOURS) + ci] > 0
         gstate = np.concatenate([grid.reshape(-1) / 3.0, np.array([tfrac], dtype=np.float32)])
-        return ArrayView(obs, gstate.astype(np.float32), mask)
+        return ArrayView(obs, gstate.astype(np.float32), self._mask(grid))
 
     def actions_from_indices(self, state: GridState, idx: Sequence[int] | np.ndarray) -> JointAction:
-        mask = self.arrays(state).mask
+        mask = self._mask(self._counts(state))  # the observations are not needed to decode actions
         joint: dict[AgentId, str] = {}
         for c, a in enumerate(idx):
             a = int(a)
