@@ -61,6 +61,13 @@ def test_greedy_breaks_gridlocks_and_loops_on_narrow_hard_grids(size: tuple[int,
     assert all(run_greedy(GridHard.from_seed(*size, seed))[0] for seed in range(60))
 
 
+@pytest.mark.parametrize("kind", [GridEasy, GridHard])
+def test_greedy_solves_a_random_instance_of_every_size_from_1x1_to_10x12(kind) -> None:
+    failed = [(rows, cols, seed) for rows in range(1, 11) for cols in range(1, 13) for seed in (0, 1)
+              if not run_greedy(kind.from_seed(rows, cols, seed))[0]]
+    assert not failed
+
+
 def test_greedy_is_a_coordinator_for_grid_tasks_only() -> None:
     planner = GreedyPlanner()
     assert isinstance(planner, Coordinator) and planner.name == "greedy"
