@@ -20,7 +20,7 @@ import itertools
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tasks.base import AgentId, TaskError
@@ -110,6 +110,66 @@ def _distances(task: GridHard, goals: list[int], blocked: set[int]) -> dict[int,
     return dist
 
 
+@dataclass
+class _HardStep:
+    """The plan of one Hard step while it is built: who acts, which corners are taken, which boxes moved.
+
+    Every move goes through ``move``, so no agent acts twice, no box moves twice and no corner is
+    claimed twice: that is what keeps a greedy plan free of conflicts and collisions.
+    """
+
+    task: GridHard
+    state: GridState
+    occupied: set[int]
+    joint: dict[AgentId, str] = field(default_factory=dict)
+    busy: set[int] = field(default_factory=set)
+    claimed: set[int] = field(default_factory=set)
+    moved: set[int] = field(default_factory=set)
+
+    def free_agent(self, a: int, b: int) -> int | None:
+        """An agent not yet acting that can move a box from corner ``a`` to corner ``b``."""
+        return next((c for c in _shared_cells(self.task, a, b) if c not in self.busy), None)
+
+    def move(self, agent: int, src: int, item: str, dest: int) -> None:
+        self.busy.add(agent)
+        self.claimed.add(dest)
+        self.moved.add(src)
+        x, y = self.task.corner_xy(dest)
+        self.joint[self.task.agents[agent]] = f"move({item}, position({x}, {y}))"
+
+    def match(self, cell: int, src: int, colour: str) -> None:
+        self.busy.add(cell)
+        self.moved.add(src)
+        self.joint[self.task.agents[cell]] = f"move(box_{colour}, target_{colour})"
+
+    def push_aside(self, box: int, wanted: list[int]) -> None:
+        """A blocked box's next corner holds an idle box: move that one off the path, if it can go."""
+        for w in wanted:
+            if w not in self.occupied or w in self.moved:
+                continue
+            for z in _corner_neighbours(self.task, w):
+                if z in self.occupied or z in self.claimed or z in wanted or z == box:
+                    continue
+                agent = self.free_agent(w, z)
+                if agent is None:
+                    continue
+                self.move(agent, w, self.state.places[w][0], z)
+                return
+
+    def side_step(self) -> None:
+        """Break a gridlock or a loop: move one idle box to a random empty corner next to it."""
+        rng = random.Random(f"{self.state.places}{self.state.t}")
+        idle = sorted(self.occupied - self.moved)
+        rng.shuffle(idle)
+        for box in idle:
+            options = [(nxt, c) for nxt in _corner_neighbours(self.task, box) if nxt not in self.occupied | self.claimed
+                       for c in _shared_cells(self.task, box, nxt) if c not in self.busy]
+            if options:
+                nxt, agent = rng.choice(options)
+                self.move(agent, box, self.state.places[box][0], nxt)
+                return
+
+
 def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[AgentId, str]:
     """One collision-free step; ``stuck`` (a board seen before) adds a random side-step."""
     n = task.rows * task.cols
@@ -120,27 +180,21 @@ def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[Age
             max(abs(task.corner_xy(k)[0] - task.corner_xy(c)[0]), abs(task.corner_xy(k)[1] - task.corner_xy(c)[1]))
             for c in task.corners_of(cell))
 
-    occupied = {k for k in corners if state.places[k]}
-    busy: set[int] = set()
-    claimed: set[int] = set()
-    joint: dict[AgentId, str] = {}
-    moved: set[int] = set()
+    plan = _HardStep(task, state, occupied={k for k in corners if state.places[k]})
     blocked: list[tuple[int, list[int]]] = []
     moves = []
     for box, colour, target in _pairs(task, state, corners, range(n), corner_to_cell):
         if target is None:
             continue
-        if box in task.corners_of(target) and target not in busy:
-            busy.add(target)
-            moved.add(box)
-            joint[task.agents[target]] = f"move(box_{colour}, target_{colour})"
+        if box in task.corners_of(target) and target not in plan.busy:
+            plan.match(target, box, colour)
         else:
             moves.append((corner_to_cell(box, target), box, colour, target))
     moves.sort(reverse=True)
     if stuck:  # a loop: try the boxes in another order
         random.Random(f"{state.places}{state.t}").shuffle(moves)
     for _, box, colour, target in moves:
-        dist = _distances(task, task.corners_of(target), occupied - {box})
+        dist = _distances(task, task.corners_of(target), plan.occupied - {box})
         if box not in dist:
             dist = _distances(task, task.corners_of(target), set())
         here = dist.get(box)
@@ -148,60 +202,20 @@ def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[Age
             continue
         wanted = [nxt for nxt in _corner_neighbours(task, box) if dist.get(nxt) == here - 1]
         for nxt in wanted:
-            if nxt in occupied or nxt in claimed:
+            if nxt in plan.occupied or nxt in plan.claimed:
                 continue
-            agent = next((c for c in _shared_cells(task, box, nxt) if c not in busy), None)
+            agent = plan.free_agent(box, nxt)
             if agent is None:
                 continue
-            busy.add(agent)
-            claimed.add(nxt)
-            x, y = task.corner_xy(nxt)
-            joint[task.agents[agent]] = f"move(box_{colour}, position({x}, {y}))"
-            moved.add(box)
+            plan.move(agent, box, f"box_{colour}", nxt)
             break
         else:
             blocked.append((box, wanted))
-    if stuck or not joint:
+    if stuck or not plan.joint:
         for box, wanted in blocked:
-            _push_aside(task, state, joint, box, wanted, occupied, busy, claimed, moved)
-        _side_step(task, state, joint, occupied, busy, claimed, moved)
-    return joint
-
-
-def _push_aside(task: GridHard, state: GridState, joint: dict[AgentId, str], box: int, wanted: list[int],
-                occupied: set[int], busy: set[int], claimed: set[int], moved: set[int]) -> None:
-    """A blocked box's next corner holds an idle box: move that one off the path, if it can go."""
-    for w in wanted:
-        if w not in occupied or w in moved:
-            continue
-        for z in _corner_neighbours(task, w):
-            if z in occupied or z in claimed or z in wanted or z == box:
-                continue
-            agent = next((c for c in _shared_cells(task, w, z) if c not in busy), None)
-            if agent is None:
-                continue
-            busy.add(agent)
-            claimed.add(z)
-            moved.add(w)
-            x, y = task.corner_xy(z)
-            joint[task.agents[agent]] = f"move({state.places[w][0]}, position({x}, {y}))"
-            return
-
-
-def _side_step(task: GridHard, state: GridState, joint: dict[AgentId, str], occupied: set[int],
-               busy: set[int], claimed: set[int], moved: set[int]) -> None:
-    """Break a gridlock or a loop: move one idle box to a random empty corner next to it."""
-    rng = random.Random(f"{state.places}{state.t}")
-    idle = sorted(occupied - moved)
-    rng.shuffle(idle)
-    for box in idle:
-        options = [(nxt, c) for nxt in _corner_neighbours(task, box) if nxt not in occupied | claimed
-                   for c in _shared_cells(task, box, nxt) if c not in busy]
-        if options:
-            nxt, agent = rng.choice(options)
-            x, y = task.corner_xy(nxt)
-            joint[task.agents[agent]] = f"move({state.places[box][0]}, position({x}, {y}))"
-            return
+            plan.push_aside(box, wanted)
+        plan.side_step()
+    return plan.joint
 
 
 class GreedyPlanner:
