@@ -42,13 +42,6 @@ REVISION = follow_ups.revise([]).split("\n", 1)[0]
 REPAIR = follow_ups.repair([]).split("\n", 1)[0]
 
 
-@pytest.fixture(scope="module")
-def vcr_config(vcr_config: dict[str, Any]) -> dict[str, Any]:
-    """The shared config without its ``record_mode`` (which would override ``--record-mode=rewrite``;
-    pytest-recording's default without the option is ``none`` anyway)."""
-    return {k: v for k, v in vcr_config.items() if k != "record_mode"}
-
-
 class CheckedCoordinator:
     """Passes decisions through, and checks every plan it hands on against the task's syntax check."""
 
