@@ -39,15 +39,12 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [UsageError, TaskError, RunFolderError, ValidationError, FileNotFoundError]
-    try:
-        from llamac.gateway import GatewayConfigError
-        from llamac.local_model import ModelPartsMissing
+    """Imported only once something failed: greedy and ``graph`` runs never load the LLM runtime."""
+    from llamac.gateway import GatewayConfigError
+    from llamac.local_model import ModelPartsMissing
 
-        errors += [GatewayConfigError, ModelPartsMissing]
-    except ImportError:  # the runtime without its LLM parts still runs greedy and RL coordinators
-        pass
-    return tuple(errors)
+    return (UsageError, TaskError, RunFolderError, ValidationError, FileNotFoundError, GatewayConfigError,
+            ModelPartsMissing)
 
 
 def mermaid(which: str) -> str:
