@@ -6,6 +6,8 @@ Layout (one folder per run)::
       config.json              everything needed to rebuild task(s) + coordinator (resume reads it)
       checkpoints.sqlite       LangGraph checkpoints (absent when LLAMAC_CHECKPOINT_URL names PostgreSQL)
       calls.jsonl              one line per LLM call (written by llamac.metering)
+      log.jsonl                the run's structlog lines (the terminal keeps the progress bar)
+      error.txt                the traceback of an unexpected error, when one stopped the run
       summary.json             the run: one row per finished episode + aggregates
       episodes/000/steps.jsonl one JSON line per environment step (or stopped decision)
       episodes/000/summary.json one summary per episode (the metrics of issue 5 item 5)
