@@ -71,9 +71,12 @@ class LLMRuntime:
         return self
 
     def live_totals(self) -> tuple[int, int]:
-        """(calls, tokens) metered so far by this process, for the progress bar."""
-        records = list(self.metering.records) if self.metering is not None else []
-        return len(records), sum(r.prompt_tokens + r.completion_tokens for r in records)
+        """(calls, tokens) metered so far by this process, for the progress bar (read at every refresh,
+        so from the metering's running totals rather than summed over its records)."""
+        if self.metering is None:
+            return 0, 0
+        total = self.metering.metrics.total
+        return total.calls, total.prompt_tokens + total.completion_tokens
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
