@@ -107,3 +107,18 @@ def test_resumed_llm_run_keeps_the_budget_it_already_spent(tmp_path, capsys, mon
     run = json.loads((tmp_path / "r/summary.json").read_text())
     assert run["calls_log"]["llm_calls"] == summary["llm_calls"] + 3
     assert run["calls_log"]["tokens"] == summary["tokens"] + spent
+
+
+def test_live_totals_for_the_progress_bar_are_the_metered_calls(tmp_path, make_settings):
+    from llamac.cli.build import LLMRuntime
+    from llamac.gateway import CallRecord
+    from llamac.metering import Metering
+
+    runtime = LLMRuntime(make_settings(), "r", tmp_path, None)
+    assert runtime.live_totals() == (0, 0)
+    runtime.metering = Metering("r")
+    for prompt, completion in ((100, 20), (50, 5)):
+        runtime.metering.record(CallRecord(run="r", step=0, role="actor", agent=None, model="m",
+                                           prompt_tokens=prompt, completion_tokens=completion, cached_tokens=0,
+                                           latency_s=0.1, retries=0, structured_path="plain", valid=True))
+    assert runtime.live_totals() == (2, 175)
