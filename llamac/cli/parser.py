@@ -63,7 +63,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--critics", choices=("split", "merged"), default="split",
                    help="LLaMAC: two concurrent critic calls (split) or the authors' single two-plan call")
     p.add_argument("--rounds", type=_nonnegative_int, default=None,
-                   help="plan-confirmation rounds per step (default: 1 on Easy, 3 on Hard)")
+                   help="plan-confirmation rounds per step (default: 3 on Hard grids, else 1)")
     p.add_argument("--max-steps", type=_positive_int, default=None, help="stop an episode after this many steps")
     p.add_argument("--episodes", type=_positive_int, default=1,
                    help="episodes on consecutive instances (grid) or seeds (grid --seed, alloc)")
