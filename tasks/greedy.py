@@ -21,6 +21,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from tasks.base import AgentId, TaskError
@@ -42,7 +43,7 @@ def _pairing(boxes: list[Any], targets: list[Any], dist: Distance) -> list[Any]:
                    key=lambda p: (max(dist(b, t) for b, t in zip(boxes, p, strict=True)),
                                   sum(dist(b, t) for b, t in zip(boxes, p, strict=True))))
         return list(best)
-    return [min(targets, key=lambda t, b=b: dist(b, t)) for b in boxes]
+    return [min(targets, key=partial(dist, b)) for b in boxes]
 
 
 def _pairs(task: GridTask, state: GridState, box_places: range, target_places: range, dist: Distance):
