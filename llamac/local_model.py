@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from llamac.settings import Settings
 from llamac.shipped_models import SHIPPED, LocalModelError, ModelPartsMissing, model_file
@@ -199,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--model", default=None, help="qwen-0.5b (default), qwen-1.5b or a GGUF path")
     args = parser.parse_args(argv)
     overrides = {"local_model": args.model} if args.model else {}
-    settings = Settings(**overrides)
     try:
+        settings = Settings(**overrides)
         if args.command == "prepare":
             try:
                 path = model_file(settings, quiet=args.quiet)
@@ -220,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     except LocalModelError as exc:
         print(f"llamac: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a bad LLAMAC_* value in the environment or .env: one line, no traceback
+        print(f"llamac: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0

@@ -57,6 +57,14 @@ def test_missing_parts_name_the_package_and_prepare_still_exits_zero(tmp_path, m
     assert "not prepared" in capsys.readouterr().err
 
 
+def test_a_bad_setting_is_one_line_and_exit_2_not_a_traceback(make_settings, monkeypatch, capsys):
+    make_settings()
+    monkeypatch.setenv("LLAMAC_LOCAL_CTX", "zero")
+    assert local_model.main(["prepare", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "local_ctx" in err and "Traceback" not in err
+
+
 def test_an_unknown_model_choice_is_a_user_error(make_settings):
     with pytest.raises(LocalModelError, match="neither"):
         shipped_models.model_file(make_settings(local_model="no-such-model"))
