@@ -62,11 +62,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _write_json(path: Path, data: Any) -> None:
-    """Write atomically, so an interrupted run never leaves half a summary."""
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a temporary file, then rename it: an interrupted run never leaves half a file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    tmp.write_text(text)
     tmp.replace(path)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    _write_atomically(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
 @dataclass(frozen=True)
@@ -102,9 +106,7 @@ class EpisodeFiles:
         """
         lines = [x for x in self.read_steps() if x["t"] < t]
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.steps.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(x, default=_json_default) + "\n" for x in lines))
-        tmp.replace(self.steps)
+        _write_atomically(self.steps, "".join(json.dumps(x, default=_json_default) + "\n" for x in lines))
 
     def write_summary(self, summary: Mapping[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
