@@ -129,9 +129,8 @@ class ResourceAllocation:
                 amounts[index[agent]] = amount
         total = sum(amounts)
         g = float(self.reward(total))
-        nxt = AllocState(t=state.t + 1, amounts=tuple(amounts), history=state.history + ((total, g),))
-        done = nxt.t >= HORIZON
-        nxt = AllocState(nxt.t, nxt.amounts, nxt.history, done)
+        done = state.t + 1 >= HORIZON
+        nxt = AllocState(t=state.t + 1, amounts=tuple(amounts), history=state.history + ((total, g),), done=done)
         success = done and self._first_success(nxt.history) is not None
         return Outcome(
             state=nxt,
