@@ -65,10 +65,10 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         groups[(row["task"], row["method"])].append(row)
 
-    def order(key: tuple[str, str]) -> tuple[int, int, str]:
+    def order(key: tuple[str, str]) -> tuple[int, str, int, str]:
         task, method = key
-        return (GAME_ORDER.index(task) if task in GAME_ORDER else 99,
-                METHOD_ORDER.index(method) if method in METHOD_ORDER else 99, task + method)
+        return (GAME_ORDER.index(task) if task in GAME_ORDER else 99, task,
+                METHOD_ORDER.index(method) if method in METHOD_ORDER else 99, method)
 
     table = []
     for (task, method) in sorted(groups, key=order):
@@ -104,7 +104,8 @@ def markdown(table: list[dict[str, Any]]) -> str:
                      f"{e['se_runs']}/{e['n']} | {paper} | {share} | {e.get('authors_code', '')} |")
     others = [e for e in table if "se_runs" not in e]
     if others:
-        lines += ["" if lines else "# no matrix-game runs", "| task | method | seeds | env steps | greedy success (10 eval instances) | greedy steps | return | normalised reward | regret |",
+        lines += [""] if lines else []
+        lines += ["| task | method | seeds | env steps | greedy success (10 eval instances) | greedy steps | return | normalised reward | regret |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for e in others:
             extra = " | ".join(f"{e[k]:.3f}" if k in e else "-" for k in ("normalised_mean", "regret"))
