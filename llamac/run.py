@@ -15,6 +15,7 @@ the partial results and checkpoints stay in the run folder, so ``resume`` contin
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import traceback
 import warnings
@@ -111,6 +112,16 @@ def _title(config: RunConfig) -> str:
     return f"{config.coordinator.name} on {config.episodes[0].task.label()}" + (f" (+{more} more)" if more else "")
 
 
+def _print_graph(which: str) -> int:
+    """A reader that stops early (``graph llamac | head``) is not an error: no BrokenPipeError line.
+    (The summary table is printed by rich, which handles a closed pipe itself.)"""
+    try:
+        print(mermaid(which))
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor a second error at exit
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # A coordinator's step graph runs without its own checkpointer inside the checkpointed episode;
@@ -122,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
         if args.command == "graph":
-            print(mermaid(args.which))
-            return 0
+            return _print_graph(args.which)
         if args.command == "resume":
             config, folder = _open_existing(args.run_dir)
             settings = _settings(config.coordinator.local_model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,17 @@ def test_malformed_invocation_in_a_real_process_prints_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "0x3" in proc.stderr
+
+
+def test_graph_piped_into_a_closed_reader_is_not_an_error():
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `graph llamac | head` once head has gone
+    try:
+        proc = subprocess.run([sys.executable, "-m", "llamac.run", "graph", "episode"], cwd=ROOT,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0 and proc.stderr == ""
 
 
 def test_greedy_grid_run_writes_the_run_folder(tmp_path, capsys):
