@@ -39,6 +39,7 @@ from tasks.base import (
     PlanError,
     PlanErrorKind,
     Suspicious,
+    Task,
     TaskError,
 )
 from tasks.coordinator import Decision, StepMemory
@@ -290,7 +291,9 @@ class AllocHillClimber:
 
     name = "greedy"
 
-    async def decide(self, task: ResourceAllocation, state: AllocState, history: Sequence[StepMemory]) -> Decision:
+    async def decide(self, task: Task, state: AllocState, history: Sequence[StepMemory]) -> Decision:
+        if not isinstance(task, ResourceAllocation):
+            raise TaskError(f"the hill climber plays the allocation task only, not {task.family!r}")
         total = self.next_total(state.history, task.max_total)
         amounts = spread_total(total, task.n_agents)
         return Decision(joint_action={a: str(x) for a, x in zip(task.agents, amounts, strict=True)})

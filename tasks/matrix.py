@@ -37,6 +37,7 @@ from tasks.base import (
     Plan,
     PlanError,
     PlanErrorKind,
+    Task,
     TaskError,
 )
 from tasks.coordinator import Decision, StepMemory
@@ -378,7 +379,9 @@ class MatrixGreedy:
 
     name = "greedy"
 
-    async def decide(self, task: MatrixGame, state: MatrixState, history: Sequence[StepMemory]) -> Decision:
+    async def decide(self, task: Task, state: MatrixState, history: Sequence[StepMemory]) -> Decision:
+        if not isinstance(task, MatrixGame):
+            raise TaskError(f"the matrix oracle plays the matrix games only, not {task.family!r}")
         return Decision(joint_action=task.actions_from_indices(state, self.oracle_joint(task, state)))
 
     @staticmethod

@@ -192,3 +192,11 @@ def test_states_and_outcomes_hold_only_builtin_types() -> None:
     _, outcomes = play(task, [22, 30])
     assert all(plain(o) for o in outcomes)
     assert plain(task.episode_metrics([], outcomes))
+
+
+def test_hill_climber_plays_only_the_allocation_task() -> None:
+    from tasks.matrix import MatrixGame
+
+    game = MatrixGame("mixing")
+    with pytest.raises(TaskError, match="allocation task only"):
+        asyncio.run(AllocHillClimber().decide(game, game.initial_state(), []))

@@ -251,3 +251,11 @@ def test_states_and_outcomes_hold_only_builtin_types(game: MatrixGame) -> None:
 
     outcome = game.step(game.initial_state(), joint(0, 0))
     assert plain(outcome) and plain(game.episode_metrics([], [outcome]))
+
+
+def test_matrix_oracle_plays_only_the_matrix_games() -> None:
+    from tasks.alloc import ResourceAllocation
+
+    task = ResourceAllocation(3, 0)
+    with pytest.raises(TaskError, match="matrix games only"):
+        asyncio.run(MatrixGreedy().decide(task, task.initial_state(), []))
