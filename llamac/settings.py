@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     memory_ttl_s: int | None = Field(default=None, gt=0)
     """LLAMAC_MEMORY_TTL_S: expiry of a run's Redis keys (memory and budget); none by default."""
     budget_tokens: int | None = Field(default=None, gt=0)
-    """LLAMAC_BUDGET_TOKENS: tokens (prompt + completion) a run may spend; unlimited when unset."""
+    """LLAMAC_BUDGET_TOKENS: tokens (prompt + completion) a run may spend; unlimited when unset. The CLI's
+    default for ``--budget``, recorded in the run's config.json at start (``resume`` keeps it)."""
     checkpoint_url: str | None = None
     """LLAMAC_CHECKPOINT_URL: LangGraph checkpointer (``postgresql://...``); SQLite in the run folder
     when unset."""
