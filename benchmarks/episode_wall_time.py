@@ -5,6 +5,7 @@ LLAMAC_LOCAL_URL), the gateway with its budget, the LLaMAC step graph inside the
 Prints wall time, steps, success, calls and tokens of the episode.
 
     .venv/bin/python benchmarks/episode_wall_time.py [--instance 0] [--size 2x2] [--coordinator llamac]
+        [--critics split|merged] [--actor-context shared|local] [--max-steps N]
 """
 
 from __future__ import annotations
@@ -52,14 +53,21 @@ def main() -> None:
     parser.add_argument("--size", default="2x2")
     parser.add_argument("--instance", type=int, default=0)
     parser.add_argument("--coordinator", choices=("llamac", "hmas2"), default="llamac")
+    parser.add_argument("--critics", choices=("split", "merged"), default="split")
+    parser.add_argument("--actor-context", choices=("shared", "local"), default="shared")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop early (per-step figures only)")
     args = parser.parse_args()
+    config = LLaMACConfig(critics=args.critics, actor_context=args.actor_context)
     settings = Settings()
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
     rows, cols = (int(x) for x in args.size.lower().split("x"))
     task = GridEasy.from_instance(rows, cols, args.instance)
     with LocalModelServer.from_settings(settings) as server:
-        summary = asyncio.run(play(settings, server.url, args.coordinator, task, "wall-time", None))
+        summary = asyncio.run(
+            play(settings, server.url, args.coordinator, task, "wall-time", args.max_steps, config)
+        )
     wall = summary["episode_wall_s"]
+    print(f"config: {config}")
     keys = (
         "task",
         "coordinator",
@@ -76,7 +84,8 @@ def main() -> None:
     print(json.dumps({k: summary[k] for k in keys}))
     print(
         f"episode wall time {wall:.1f} s (target < {TARGET_S:.0f} s: {'met' if wall < TARGET_S else 'missed'}); "
-        f"{wall / max(summary['steps'], 1):.1f} s per step, {summary['llm_calls'] / max(summary['steps'], 1):.1f} calls per step"
+        f"{wall / max(summary['steps'], 1):.1f} s per step, {summary['llm_calls'] / max(summary['steps'], 1):.1f} calls per step, "
+        f"{summary['prompt_tokens'] / max(summary['steps'], 1):.0f} prompt tokens per step"
     )
 
 
