@@ -9,14 +9,15 @@ task's success rate and steps.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 
 from rl_bridge.algorithms import Algorithm
 from rl_bridge.envs import EnvSpec
-from tasks.base import ArrayView, Task
+from tasks.base import ArrayView, Outcome, Task
+from tasks.matrix import MatrixGame
 
 
 def greedy_indices(algo: Algorithm, view: ArrayView) -> np.ndarray:
@@ -29,7 +30,8 @@ def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
     """One greedy episode: mean return over agents, success, steps, plus the task's own metrics
     (``Task.episode_metrics``: e.g. allocation's normalised reward and regret)."""
     state = task.initial_state()
-    states, outcomes = [state], []
+    states: list[Any] = [state]
+    outcomes: list[Outcome] = []
     returns = np.zeros(len(task.agents))
     while not (outcomes and outcomes[-1].done) and len(outcomes) < task.step_limit:
         out = task.step(state, task.actions_from_indices(state, greedy_indices(algo, task.arrays(state))))
@@ -43,8 +45,8 @@ def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
 
 def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10) -> dict[str, Any]:
     if spec.kind == "matrix":
-        game = spec.task()
-        result = game.greedy_joint_return(lambda view: greedy_indices(algo, view))
+        game = cast(MatrixGame, spec.task())
+        result = game.greedy_joint_return(lambda view: [int(i) for i in greedy_indices(algo, view)])
         return {
             "greedy_score": result.score,
             "at_se": float(result.at_se),

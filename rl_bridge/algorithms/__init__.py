@@ -7,6 +7,7 @@ them alike.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, Protocol
 
 import torch
@@ -37,8 +38,8 @@ def build(algo: str, shape: dict[str, Any], cfg: PPOConfig, seed: int = 0) -> Al
     from rl_bridge.networks.mat import MATShape
     from rl_bridge.networks.steer import SteerShape
 
-    def pick(cls: type) -> Any:
-        names = cls.__dataclass_fields__
+    def pick(cls: Any) -> Any:
+        names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in shape.items() if k in names})
 
     if algo == "steer":

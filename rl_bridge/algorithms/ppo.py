@@ -55,6 +55,10 @@ class ValueNorm(nn.Module):
     Critics predict *normalised* returns; GAE works on de-normalised values.
     """
 
+    mean: torch.Tensor
+    mean_sq: torch.Tensor
+    debias: torch.Tensor
+
     def __init__(self, n_agents: int, beta: float = 0.99999, eps: float = 1e-5):
         super().__init__()
         self.beta, self.eps = beta, eps

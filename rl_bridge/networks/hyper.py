@@ -28,6 +28,8 @@ class HyperShape:
 
 
 class HyperPolicy(nn.Module):
+    _superiors: torch.Tensor
+
     def __init__(self, shape: HyperShape):
         super().__init__()
         self.shape = shape

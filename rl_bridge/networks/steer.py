@@ -48,6 +48,8 @@ def masked_logits(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tens
 
 
 class SteerNet(nn.Module):
+    _causal: torch.Tensor
+
     def __init__(self, shape: SteerShape):
         super().__init__()
         self.shape = shape
