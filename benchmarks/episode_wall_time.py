@@ -33,12 +33,18 @@ TARGET_S = 180.0
 
 
 async def play(
-    settings: Settings, url: str, coordinator: str, task: Any, run: str, max_steps: int | None
+    settings: Settings,
+    url: str,
+    coordinator: str,
+    task: Any,
+    run: str,
+    max_steps: int | None,
+    config: LLaMACConfig | None = None,
 ) -> dict:
     """One episode through the episode graph; the summary plus its wall time."""
     gateway = LLMGateway(settings, run, budget=InProcessBudget(run, settings.budget_tokens), base_url=url)
     decider = (
-        LLaMACCoordinator(gateway, LLaMACConfig())
+        LLaMACCoordinator(gateway, config or LLaMACConfig())
         if coordinator == "llamac"
         else HMAS2Coordinator(gateway, HMAS2Config())
     )
