@@ -92,17 +92,30 @@ class SteerNet(nn.Module):
         return x[:, 0], x[:, 1:]
 
     # ------------------------------------------------------------------------------------- OTB
+    def otb_pass(self, state_rep: torch.Tensor, prev_onehot: torch.Tensor) -> torch.Tensor:
+        """OTB over ``[state_rep, e(a_1), ..., e(a_k)]`` + positions, causally masked.
+
+        ``prev_onehot`` [B, k, A] holds one-hot a_1..a_k (k < n); the output [B, k+1, D] at position
+        i encodes ``(s, a_<i+1)`` for agent i+1 (0-based: agent i reads position i).
+        """
+        k = prev_onehot.shape[1]
+        y = torch.cat([state_rep.unsqueeze(1), self.action_embed(prev_onehot)], dim=1) + self.position[:, : k + 1]
+        for block in self.otb:
+            y = block(y, mask=self._causal[: k + 1, : k + 1])
+        return self.otb_ln(y)
+
+    def head_input(self, otb_out: torch.Tensor, obs_rep: torch.Tensor) -> torch.Tensor:
+        """``h_i = OTB_out[i-1] + obs_rep_i; h = LN(h + OutProj(h))``."""
+        h = otb_out + obs_rep
+        return self.head_ln(h + self.out_proj(h))
+
     def heads(self, state_rep: torch.Tensor, obs_rep: torch.Tensor, prev_onehot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """OTB + heads. ``prev_onehot`` [B, n, A] holds one-hot a_1..a_n (zeros where not decided yet).
 
         Y = [state_rep, e(a_1), ..., e(a_{n-1})] + positions (a_n is never an input), causally masked,
         so logits_i and V_i depend on ``a_<i`` only. Returns raw logits [B, n, A] and values [B, n].
         """
-        y = torch.cat([state_rep.unsqueeze(1), self.action_embed(prev_onehot[:, :-1])], dim=1) + self.position
-        for block in self.otb:
-            y = block(y, mask=self._causal)
-        h = self.otb_ln(y) + obs_rep
-        h = self.head_ln(h + self.out_proj(h))
+        h = self.head_input(self.otb_pass(state_rep, prev_onehot[:, :-1]), obs_rep)
         return self.actor(h), self.critic(h).squeeze(-1)
 
     # ------------------------------------------------------------------- training: one pass
@@ -126,7 +139,9 @@ class SteerNet(nn.Module):
     def decode(self, obs: torch.Tensor, state: torch.Tensor | None, mask: torch.Tensor | None, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Autoregressive decoding, agent by agent: returns actions, their log-probs and V_i, all [B, n].
 
-        The ITB runs once; the OTB runs n times, each time with the actions decided so far.
+        The ITB runs once; the OTB runs n times, pass i over the i+1 positions agent i may see (by
+        causality the later positions could not change its output), and only agent i's actor head is
+        read. The critics need no pass of their own: the last pass already holds every ``(s, a_<i)``.
         An unavailable action has probability exactly 0, so it is never sampled.
         """
         b, n = obs.shape[0], self.shape.n_agents
@@ -134,14 +149,16 @@ class SteerNet(nn.Module):
         onehot = torch.zeros(b, n, self.shape.n_actions)
         actions = torch.zeros(b, n, dtype=torch.long)
         logp = torch.zeros(b, n)
-        values = torch.zeros(b, n)
+        h = obs_rep
         for i in range(n):
-            logits, v = self.heads(state_rep, obs_rep, onehot)
-            dist = Categorical(logits=masked_logits(logits[:, i], None if mask is None else mask[:, i]))
-            a = dist.probs.argmax(-1) if deterministic else dist.sample()
-            actions[:, i], logp[:, i], values[:, i] = a, dist.log_prob(a), v[:, i]
+            h = self.head_input(self.otb_pass(state_rep, onehot[:, :i]), obs_rep[:, : i + 1])
+            log_probs = torch.log_softmax(
+                masked_logits(self.actor(h[:, i]), None if mask is None else mask[:, i]), dim=-1
+            )
+            a = log_probs.argmax(-1) if deterministic else torch.multinomial(log_probs.exp(), 1).squeeze(-1)
+            actions[:, i], logp[:, i] = a, log_probs.gather(-1, a.unsqueeze(-1)).squeeze(-1)
             onehot[:, i] = nn.functional.one_hot(a, self.shape.n_actions).float()
-        return actions, logp, values
+        return actions, logp, self.critic(h).squeeze(-1)
 
     def config(self) -> dict:
         return asdict(self.shape)
