@@ -33,6 +33,16 @@ from llamac.shipped_models import SHIPPED, LocalModelError, ModelPartsMissing, m
 __all__ = ["SHIPPED", "LocalModelError", "LocalModelServer", "ModelPartsMissing", "free_port", "main", "model_file"]
 
 
+def _die_with_parent() -> None:
+    """Run in the server child before exec: on Linux the kernel sends it SIGTERM when the thread that
+    started it dies, so a parent killed outright (SIGKILL, or SIGTERM without cleanup) leaves no
+    2 GB server behind. Elsewhere the ``atexit`` and ``with`` cleanups are all there is."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -124,7 +134,8 @@ class LocalModelServer:
             with open(self.log_path, "ab") as log:
                 # Own session: a terminal's Ctrl-C reaches us, and we stop the child ourselves.
                 self._proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL, start_new_session=True)
+                                              stdin=subprocess.DEVNULL, start_new_session=True,
+                                              preexec_fn=_die_with_parent if sys.platform == "linux" else None)
             atexit.register(self.stop)
         try:
             self._wait_ready()

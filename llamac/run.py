@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import traceback
 import warnings
@@ -122,8 +123,22 @@ def _print_graph(which: str) -> int:
     return 0
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """``kill PID`` ends a run like Ctrl-C: partial results kept, the resume command printed, the local
+    model server stopped."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str]) -> int:
     # A coordinator's step graph runs without its own checkpointer inside the checkpointed episode;
     # LangGraph warns that the inherited durability setting does not apply to it, which is intended.
     warnings.filterwarnings("ignore", message="`durability` has no effect when no checkpointer is present")

@@ -115,3 +115,77 @@ async def test_local_server_starts_answers_a_planning_prompt_with_a_json_plan_an
     assert result.record.prompt_tokens > 100 and result.record.completion_tokens > 0
     assert process.poll() is not None and not port_open(server.port)
     assert server.log_path is None  # its temporary log went with it
+
+
+KEEPS_A_SERVER = """
+import sys, time
+from llamac.local_model import LocalModelError, LocalModelServer
+from llamac.settings import Settings
+try:
+    server = LocalModelServer.from_settings(Settings(_env_file=None))
+    server.start()
+except LocalModelError as exc:
+    print("missing", exc, flush=True)
+    sys.exit(0)
+print(server.port, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.local_model
+def test_the_server_does_not_outlive_a_parent_killed_outright(make_settings):
+    """SIGKILL gives the parent no chance to clean up; the child must go all the same (PDEATHSIG)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    make_settings()  # the child reads a clean environment
+    parent = subprocess.Popen([sys.executable, "-c", KEEPS_A_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        line = parent.stdout.readline().strip()
+        if line.startswith("missing") or not line:
+            service_missing("local model", line or "the parent printed nothing")
+        port = int(line)
+        assert port_open(port)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not port_open(port)
+
+
+@pytest.mark.local_model
+def test_a_terminated_run_says_how_to_resume_and_stops_its_server(make_settings, tmp_path):
+    """``kill PID`` (SIGTERM) on the main job: exit 130, the resume command, no server left behind."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    make_settings()  # no key: the run starts the local model server itself
+    try:
+        shipped_models.model_file(make_settings())
+    except LocalModelError as exc:
+        service_missing("local model", str(exc))
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "llamac.run", "grid", "--size", "2x2", "--out", str(out),
+                             "--quiet"], stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=dict(os.environ))
+    log = out / "local-model.log"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and "POST /v1/chat/completions" in log.read_text(errors="replace"):
+            break  # the server is up and the first LLM call is under way
+        time.sleep(0.3)
+    assert proc.poll() is None, proc.stderr.read()
+    port = int(re.search(r"running on http://127\.0\.0\.1:(\d+)", log.read_text(errors="replace")).group(1))
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, err
+    assert f"interrupted; resume with: python -m llamac.run resume {out}" in err and "Traceback" not in err
+    assert (out / "config.json").exists()
+    assert not port_open(port)
