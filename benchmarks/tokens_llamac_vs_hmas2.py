@@ -7,8 +7,14 @@ per size: success, prompt tokens per step (target: at most a third of the paper'
 ~5.0k (2x4) input+output tokens per step) and the LLaMAC / HMAS-2 token ratio over instances both
 solved (the paper: 0.48 on 2x2, 0.24 on 2x4).
 
+Prompt tokens are what the provider bills (every call's full prompt). The server reuses the prefix a
+call shares with the one before it (rules, memory, state come first in every prompt of a step), so it
+evaluates far fewer: its log (kept beside the JSONL, ``<out>.server.log``) has one ``prompt eval time
+... / N tokens`` line per request, split over the episodes in order by their call counts, which gives
+the uncached prompt tokens per step as well.
+
     nice .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl [--n2x4 3]
-    .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl --report
+    .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl --report [--server-log F]
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -28,6 +35,28 @@ from tasks.grid_easy import GridEasy
 
 PAPER_TOKENS_PER_STEP = {"2x2": 3400, "2x4": 5000}
 PAPER_RATIO = {"2x2": 0.48, "2x4": 0.24}
+EVALUATED = re.compile(r"prompt eval time = .*/\s*(\d+) tokens")
+
+
+def server_log_of(out: Path) -> Path:
+    return out.with_name(out.name + ".server.log")
+
+
+def attach_evaluated(rows: list[dict], log: Path) -> bool:
+    """Give each episode row its ``evaluated_prompt_tokens`` from the server log (requests are served
+    one at a time, episodes run one after another). False when the log does not match the rows."""
+    if not log.exists():
+        return False
+    per_call = [int(m.group(1)) for m in EVALUATED.finditer(log.read_text(errors="replace"))]
+    if len(per_call) != sum(r["llm_calls"] for r in rows):
+        print(f"{log}: {len(per_call)} requests logged, {sum(r['llm_calls'] for r in rows)} calls metered: "
+              "not split (a retried or unfinished call?)")
+        return False
+    start = 0
+    for r in rows:
+        r["evaluated_prompt_tokens"] = sum(per_call[start:start + r["llm_calls"]])
+        start += r["llm_calls"]
+    return True
 
 
 def plan(n2x2: int, n2x4: int) -> list[tuple[str, int]]:
@@ -41,9 +70,10 @@ def plan(n2x2: int, n2x4: int) -> list[tuple[str, int]]:
     return order
 
 
-def report(path: Path) -> None:
+def report(path: Path, log: Path) -> None:
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
     print(f"{len(rows)} episodes in {path}")
+    evaluated = attach_evaluated(rows, log)
     for size in ("2x2", "2x4"):
         mine = [r for r in rows if r["size"] == size]
         if not mine:
@@ -55,12 +85,17 @@ def report(path: Path) -> None:
             wins = [r for r in eps if r["success"]]
             per_step = [r["prompt_tokens"] / r["steps"] for r in eps if r["steps"]]
             total_per_step = [r["tokens"] / r["steps"] for r in eps if r["steps"]]
+            uncached = (
+                f"uncached prompt tok/step {statistics.mean(r['evaluated_prompt_tokens'] / r['steps'] for r in eps if r['steps']):.0f} "
+                if evaluated and per_step else ""
+            )
             print(
                 f"Easy {size} {coordinator:<6} episodes {len(eps):>2} success {len(wins)}/{len(eps)} "
                 f"steps {statistics.mean(r['steps'] for r in eps):.1f} "
                 f"feedback {statistics.mean(r['feedback'] for r in eps):.1f} "
                 f"prompt tok/step {statistics.mean(per_step) if per_step else float('nan'):.0f} "
                 f"(target <= {PAPER_TOKENS_PER_STEP[size] / 3:.0f}) "
+                f"{uncached}"
                 f"all tok/step {statistics.mean(total_per_step) if total_per_step else float('nan'):.0f} "
                 f"tokens/episode {statistics.mean(r['tokens'] for r in eps):.0f}"
             )
@@ -122,13 +157,15 @@ def main() -> None:
     parser.add_argument("--n2x2", type=int, default=10)
     parser.add_argument("--n2x4", type=int, default=3)
     parser.add_argument("--report", action="store_true", help="only summarise the JSONL file")
+    parser.add_argument("--server-log", type=Path, default=None, help="default: <out>.server.log")
     args = parser.parse_args()
+    log = args.server_log or server_log_of(args.out)
     if not args.report:
         settings = Settings()
         configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
-        with LocalModelServer.from_settings(settings) as server:
+        with LocalModelServer.from_settings(settings, log_path=log) as server:
             asyncio.run(run(settings, server.url, args.out, args.n2x2, args.n2x4))
-    report(args.out)
+    report(args.out, log)
 
 
 if __name__ == "__main__":
