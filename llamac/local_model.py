@@ -36,7 +36,9 @@ __all__ = ["SHIPPED", "LocalModelError", "LocalModelServer", "ModelPartsMissing"
 def _die_with_parent() -> None:
     """Run in the server child before exec: on Linux the kernel sends it SIGTERM when the thread that
     started it dies, so a parent killed outright (SIGKILL, or SIGTERM without cleanup) leaves no
-    2 GB server behind. Elsewhere the ``atexit`` and ``with`` cleanups are all there is."""
+    2 GB server behind. Elsewhere the ``atexit`` and ``with`` cleanups are all there is. (The thread
+    matters: ``__aenter__`` starts it from the event loop's default executor, whose threads live until
+    the loop closes, after ``__aexit__`` has stopped the server.)"""
     import ctypes
 
     pr_set_pdeathsig = 1
