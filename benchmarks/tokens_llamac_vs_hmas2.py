@@ -44,18 +44,20 @@ def server_log_of(out: Path) -> Path:
 
 def attach_evaluated(rows: list[dict], log: Path) -> bool:
     """Give each episode row its ``evaluated_prompt_tokens`` from the server log (requests are served
-    one at a time, episodes run one after another). False when the log does not match the rows."""
+    one at a time, episodes run one after another; lines past the last row belong to the episode under
+    way). False when the log has fewer requests than the rows' calls."""
     if not log.exists():
         return False
     per_call = [int(m.group(1)) for m in EVALUATED.finditer(log.read_text(errors="replace"))]
-    if len(per_call) != sum(r["llm_calls"] for r in rows):
-        print(f"{log}: {len(per_call)} requests logged, {sum(r['llm_calls'] for r in rows)} calls metered: "
-              "not split (a retried or unfinished call?)")
+    metered = sum(r["llm_calls"] for r in rows)
+    if len(per_call) < metered:  # more logged than metered is fine: an episode still under way
+        print(f"{log}: {len(per_call)} requests logged, fewer than the {metered:.0f} calls metered: not split")
         return False
     start = 0
     for r in rows:
-        r["evaluated_prompt_tokens"] = sum(per_call[start:start + r["llm_calls"]])
-        start += r["llm_calls"]
+        calls = int(r["llm_calls"])
+        r["evaluated_prompt_tokens"] = sum(per_call[start:start + calls])
+        start += calls
     return True
 
 
