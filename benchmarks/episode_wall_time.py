@@ -34,7 +34,7 @@ TARGET_S = 180.0
 
 async def play(
     settings: Settings,
-    url: str,
+    url: str | None,
     coordinator: str,
     task: Any,
     run: str,

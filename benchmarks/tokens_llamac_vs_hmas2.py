@@ -5,7 +5,8 @@ HMAS-2 episode run on the same server, gateway and limits. Each finished episode
 file at once (the whole run takes hours on 2 cores; partial results are usable). The summary prints,
 per size: success, prompt tokens per step (target: at most a third of the paper's ~3.4k (2x2) and
 ~5.0k (2x4) input+output tokens per step) and the LLaMAC / HMAS-2 token ratio over instances both
-solved (the paper: 0.48 on 2x2, 0.24 on 2x4).
+solved (the paper: 0.48 on 2x2, 0.24 on 2x4). With no key it starts the local model server; with
+``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` set it measures that provider's model instead.
 
 Prompt tokens are what the provider bills (every call's full prompt). The server reuses the prefix a
 call shares with the one before it (rules, memory, state come first in every prompt of a step), so it
@@ -75,7 +76,7 @@ def plan(n2x2: int, n2x4: int) -> list[tuple[str, int]]:
 def report(path: Path, log: Path) -> None:
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
     print(f"{len(rows)} episodes in {path}")
-    evaluated = attach_evaluated(rows, log)
+    evaluated = attach_evaluated(rows, log) or bool(rows) and all("evaluated_prompt_tokens" in r for r in rows)
     for size in ("2x2", "2x4"):
         mine = [r for r in rows if r["size"] == size]
         if not mine:
@@ -123,7 +124,7 @@ def report(path: Path, log: Path) -> None:
             )
 
 
-async def run(settings: Settings, url: str, out: Path, n2x2: int, n2x4: int) -> None:
+async def run(settings: Settings, url: str | None, out: Path, n2x2: int, n2x4: int) -> None:
     done = set()
     if out.exists():
         done = {
@@ -165,8 +166,11 @@ def main() -> None:
     if not args.report:
         settings = Settings()
         configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
-        with LocalModelServer.from_settings(settings, log_path=log) as server:
-            asyncio.run(run(settings, server.url, args.out, args.n2x2, args.n2x4))
+        if settings.resolved_provider() == "local":
+            with LocalModelServer.from_settings(settings, log_path=log) as server:
+                asyncio.run(run(settings, server.url, args.out, args.n2x2, args.n2x4))
+        else:  # a provider's model, chosen by the environment as everywhere else
+            asyncio.run(run(settings, None, args.out, args.n2x2, args.n2x4))
     report(args.out, log)
 
 
