@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -135,11 +141,6 @@ time.sleep(600)
 @pytest.mark.local_model
 def test_the_server_does_not_outlive_a_parent_killed_outright(make_settings):
     """SIGKILL gives the parent no chance to clean up; the child must go all the same (PDEATHSIG)."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
     make_settings()  # the child reads a clean environment
     parent = subprocess.Popen([sys.executable, "-c", KEEPS_A_SERVER], stdout=subprocess.PIPE, text=True)
     try:
@@ -160,13 +161,6 @@ def test_the_server_does_not_outlive_a_parent_killed_outright(make_settings):
 @pytest.mark.local_model
 def test_a_terminated_run_says_how_to_resume_and_stops_its_server(make_settings, tmp_path):
     """``kill PID`` (SIGTERM) on the main job: exit 130, the resume command, no server left behind."""
-    import os
-    import re
-    import signal
-    import subprocess
-    import sys
-    import time
-
     make_settings()  # no key: the run starts the local model server itself
     try:
         shipped_models.model_file(make_settings())
