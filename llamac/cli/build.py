@@ -92,7 +92,8 @@ def build_coordinator(spec: CoordinatorSpec, task: Task, runtime: LLMRuntime | N
         from graphs.llamac import LLaMACCoordinator
 
         assert runtime is not None
-        return LLaMACCoordinator(runtime.gateway, LLaMACConfig(critics=spec.critics, objection_rounds=spec.rounds))
+        return LLaMACCoordinator(runtime.gateway, LLaMACConfig(critics=spec.critics, actor_context=spec.actor_context,
+                                                               objection_rounds=spec.rounds))
     if spec.name == "hmas2":
         from graphs.context import HMAS2Config
         from graphs.hmas2 import HMAS2Coordinator

@@ -44,6 +44,7 @@ class CoordinatorSpec(BaseModel):
     name: str
     policy: str | None = None
     critics: Literal["split", "merged"] = "split"
+    actor_context: Literal["shared", "local"] = "shared"
     rounds: int | None = None
     local_model: str | None = None
 
@@ -98,7 +99,7 @@ def new_config(args: argparse.Namespace, argv: list[str], specs: list[TaskSpec],
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
         coordinator=CoordinatorSpec(name=args.coordinator, policy=args.policy, critics=args.critics,
-                                    rounds=args.rounds, local_model=args.local_model),
+                                    actor_context=args.actor_context, rounds=args.rounds, local_model=args.local_model),
         episodes=[EpisodeSpec(index=i, task=s, thread_id=f"{run_id}/ep{i:03d}") for i, s in enumerate(specs)],
         max_steps=args.max_steps,
         budget=args.budget if args.budget is not None else settings.budget_tokens,

@@ -62,6 +62,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", metavar="RUN_DIR", help="trained policy folder for steer|mappo|student")
     p.add_argument("--critics", choices=("split", "merged"), default="split",
                    help="LLaMAC: two concurrent critic calls (split) or the authors' single two-plan call")
+    p.add_argument("--actor-context", choices=("shared", "local"), default="shared",
+                   help="LLaMAC actors see the step's shared prefix (prefix-cache friendly) or only the rules "
+                        "and their own view (fewer billed tokens)")
     p.add_argument("--rounds", type=_nonnegative_int, default=None,
                    help="plan-confirmation rounds per step (default: 3 on Hard grids, else 1)")
     p.add_argument("--max-steps", type=_positive_int, default=None, help="stop an episode after this many steps")

@@ -122,3 +122,20 @@ def test_live_totals_for_the_progress_bar_are_the_metered_calls(tmp_path, make_s
                                            prompt_tokens=prompt, completion_tokens=completion, cached_tokens=0,
                                            latency_s=0.1, retries=0, structured_path="plain", valid=True))
     assert runtime.live_totals() == (2, 175)
+
+
+def test_llamac_knobs_reach_the_coordinator_and_the_run_config(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from llamac.cli.build import build_coordinator
+    from llamac.cli.config import CoordinatorSpec
+    from tasks.grid_easy import GridEasy
+
+    argv = ["grid", "--size", "2x2", "--critics", "merged", "--actor-context", "local", "--out", "r", "--quiet"]
+    assert main(argv) == 0, capsys.readouterr().err
+    spec = json.loads((tmp_path / "r/config.json").read_text())["coordinator"]
+    assert spec["critics"] == "merged" and spec["actor_context"] == "local"
+    assert {c.role for c in read_calls(tmp_path / "r/calls.jsonl")} == {"critic_pair", "assessor"}  # merged: no split critics
+    coordinator = build_coordinator(CoordinatorSpec(**spec), GridEasy.from_instance(2, 2, 0),
+                                    SimpleNamespace(gateway=None))
+    assert coordinator.config.critics == "merged" and coordinator.config.actor_context == "local"
