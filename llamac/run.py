@@ -19,7 +19,6 @@ import os
 import signal
 import sys
 import traceback
-import warnings
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -139,9 +138,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    # A coordinator's step graph runs without its own checkpointer inside the checkpointed episode;
-    # LangGraph warns that the inherited durability setting does not apply to it, which is intended.
-    warnings.filterwarnings("ignore", message="`durability` has no effect when no checkpointer is present")
     out = Console()
     err = Console(stderr=True)
     folder: RunFolder | None = None
