@@ -15,11 +15,31 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 
+# llama.cpp compiles here with -march=native. On a VM that advertises AMX but does not let a process use
+# it, its AMX kernels die with a general protection fault on the first request (seen on this project's
+# CI machines), so the build leaves AMX out and keeps AVX-512 and the rest. pip's own wheel cache ignores
+# build flags and would hand an earlier AMX build back, so the wheel is kept in a cache of ours instead.
+LLAMA_CPP_VERSION=0.3.36  # the same pin as pyproject.toml's `local` extra
+install_llama_cpp() {
+  local flags="" wheels
+  if echo 'int main(void){return 0;}' | "${CC:-cc}" -x c -mno-amx-tile -mno-amx-int8 -mno-amx-bf16 -o /dev/null - 2>/dev/null; then
+    flags="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  fi
+  wheels="${XDG_CACHE_HOME:-$HOME/.cache}/llamac/wheels/llama-cpp-python-$LLAMA_CPP_VERSION${flags:+-noamx}"
+  if ! ls "$wheels"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl >/dev/null 2>&1; then
+    echo "setup: compiling llama.cpp ${flags:+without AMX }(several minutes, once per machine)" >&2
+    CFLAGS="${CFLAGS:-} $flags" CXXFLAGS="${CXXFLAGS:-} $flags" .venv/bin/python -m pip wheel -q --no-deps \
+      --no-cache-dir "llama-cpp-python==$LLAMA_CPP_VERSION" -w "$wheels"
+  fi
+  .venv/bin/python -m pip install -q --no-deps --force-reinstall "$wheels"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl
+}
+
 stamp=.venv/.llamac-installed
 want=$(sha256sum pyproject.toml setup.sh | sha256sum | cut -c1-64)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing llamac and its extras into .venv (first time: llama.cpp compiles for several minutes)" >&2
   .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
+  install_llama_cpp
   .venv/bin/python -m pip install -q -e ".[local,rl,dev]"
   echo "$want" > "$stamp"
 fi

@@ -43,13 +43,21 @@ def server_log_of(out: Path) -> Path:
     return out.with_name(out.name + ".server.log")
 
 
+def evaluated_per_call(log: Path | None) -> list[int]:
+    """The server's evaluated (not prefix-cached) prompt tokens of every request it logged, in order."""
+    if log is None or not log.exists():
+        return []
+    return [int(m.group(1)) for m in EVALUATED.finditer(log.read_text(errors="replace"))]
+
+
 def attach_evaluated(rows: list[dict], log: Path) -> bool:
     """Give each episode row its ``evaluated_prompt_tokens`` from the server log (requests are served
     one at a time, episodes run one after another; lines past the last row belong to the episode under
-    way). False when the log has fewer requests than the rows' calls."""
+    way). False when the log has fewer requests than the rows' calls. For files written before rows
+    carried the figure themselves (``run`` now stores it with each row)."""
     if not log.exists():
         return False
-    per_call = [int(m.group(1)) for m in EVALUATED.finditer(log.read_text(errors="replace"))]
+    per_call = evaluated_per_call(log)
     metered = sum(r["llm_calls"] for r in rows)
     if len(per_call) < metered:  # more logged than metered is fine: an episode still under way
         print(f"{log}: {len(per_call)} requests logged, fewer than the {metered:.0f} calls metered: not split")
@@ -62,11 +70,12 @@ def attach_evaluated(rows: list[dict], log: Path) -> bool:
     return True
 
 
-def plan(n2x2: int, n2x4: int) -> list[tuple[str, int]]:
-    """Interleaved so that both sizes have results early."""
+def plan(n2x2: int, n2x4: int, first2x2: int = 0) -> list[tuple[str, int]]:
+    """Interleaved so that both sizes have results early; 2x2 instances from ``first2x2`` on (so two
+    processes, one per core, can share the instances without playing one twice)."""
     order = []
     for i in range(max(n2x2, n2x4)):
-        if i < n2x2:
+        if first2x2 <= i < n2x2:
             order.append(("2x2", i))
         if i < n2x4:
             order.append(("2x4", i))
@@ -76,7 +85,7 @@ def plan(n2x2: int, n2x4: int) -> list[tuple[str, int]]:
 def report(path: Path, log: Path) -> None:
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
     print(f"{len(rows)} episodes in {path}")
-    evaluated = attach_evaluated(rows, log) or bool(rows) and all("evaluated_prompt_tokens" in r for r in rows)
+    evaluated = bool(rows) and all("evaluated_prompt_tokens" in r for r in rows) or attach_evaluated(rows, log)
     for size in ("2x2", "2x4"):
         mine = [r for r in rows if r["size"] == size]
         if not mine:
@@ -124,14 +133,19 @@ def report(path: Path, log: Path) -> None:
             )
 
 
-async def run(settings: Settings, url: str | None, out: Path, n2x2: int, n2x4: int) -> None:
+async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[str, int]], log: Path | None = None) -> None:
+    """Play the missing (size, instance, coordinator) episodes; an interrupted file is resumed.
+
+    With ``log`` (the local server's), each row also gets the episode's evaluated prompt tokens, read
+    off the requests logged since the previous row, so a resumed file keeps every earlier figure."""
+    seen = len(evaluated_per_call(log))
     done = set()
     if out.exists():
         done = {
             (r["size"], r["instance"], r["coordinator"])
             for r in map(json.loads, out.read_text().splitlines())
         }
-    for size, instance in plan(n2x2, n2x4):
+    for size, instance in order:
         rows, cols = (int(x) for x in size.split("x"))
         for coordinator in ("llamac", "hmas2"):
             if (size, instance, coordinator) in done:
@@ -145,6 +159,11 @@ async def run(settings: Settings, url: str | None, out: Path, n2x2: int, n2x4: i
                 "instance": instance,
                 **{k: v for k, v in summary.items() if k != "task_metrics"},
             }
+            calls = int(summary["llm_calls"])
+            logged = evaluated_per_call(log)[seen:seen + calls]
+            if log is not None and len(logged) == calls:
+                line["evaluated_prompt_tokens"] = sum(logged)
+            seen += calls
             with out.open("a") as fh:
                 fh.write(json.dumps(line) + "\n")
             print(
@@ -159,18 +178,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--n2x2", type=int, default=10)
     parser.add_argument("--n2x4", type=int, default=3)
+    parser.add_argument("--first2x2", type=int, default=0, help="first Easy 2x2 instance to play (default 0)")
     parser.add_argument("--report", action="store_true", help="only summarise the JSONL file")
     parser.add_argument("--server-log", type=Path, default=None, help="default: <out>.server.log")
     args = parser.parse_args()
     log = args.server_log or server_log_of(args.out)
+    order = plan(args.n2x2, args.n2x4, args.first2x2)
     if not args.report:
         settings = Settings()
         configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
         if settings.resolved_provider() == "local":
             with LocalModelServer.from_settings(settings, log_path=log) as server:
-                asyncio.run(run(settings, server.url, args.out, args.n2x2, args.n2x4))
+                asyncio.run(run(settings, server.url, args.out, order, log))
         else:  # a provider's model, chosen by the environment as everywhere else
-            asyncio.run(run(settings, None, args.out, args.n2x2, args.n2x4))
+            asyncio.run(run(settings, None, args.out, order))
     report(args.out, log)
 
 
