@@ -131,6 +131,51 @@ def report(path: Path, log: Path) -> None:
             print(
                 f"Easy {size} LLaMAC/HMAS-2 tokens over {len(pairs)} instance pairs (any outcome): {ratio_all:.2f}"
             )
+        if evaluated:
+            share = 1 - sum(r["evaluated_prompt_tokens"] for r in mine) / sum(r["prompt_tokens"] for r in mine)
+            print(f"Easy {size} prompt tokens served from the prefix cache: {100 * share:.1f} % "
+                  f"({sum(int(r['llm_calls']) for r in mine)} requests)")
+    print()
+    print(markdown_table(rows, evaluated))
+
+
+def instance_list(instances: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``0-2, 5``."""
+    spans: list[list[int]] = []
+    for i in sorted(instances):
+        if spans and i == spans[-1][1] + 1:
+            spans[-1][1] = i
+        else:
+            spans.append([i, i])
+    return ", ".join(f"{a}-{b}" if b > a + 1 else (f"{a}, {b}" if b > a else f"{a}") for a, b in spans)
+
+
+def markdown_table(rows: list[dict], evaluated: bool) -> str:
+    """The README's and results/llm_benchmarks.md's table, per size and coordinator (means over episodes)."""
+    names = {"llamac": "LLaMAC", "hmas2": "HMAS-2"}
+    lines = [
+        "| task | coordinator | instances | solved | steps | Feedback | calls per step | billed prompt tokens "
+        "per step | uncached prompt tokens per step | all tokens per episode | wall per episode | wall per step |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size in ("2x2", "2x4"):
+        for coordinator in ("llamac", "hmas2"):
+            eps = [r for r in rows if r["size"] == size and r["coordinator"] == coordinator and r["steps"]]
+            if not eps:
+                continue
+
+            def mean(key: str, per_step: bool = False, eps: list[dict] = eps) -> float:
+                return statistics.mean(r[key] / r["steps"] if per_step else r[key] for r in eps)
+
+            uncached = f"{mean('evaluated_prompt_tokens', True):,.0f}" if evaluated else "n/a"
+            lines.append(
+                f"| Easy {size} | {names[coordinator]} | {instance_list([r['instance'] for r in eps])} | "
+                f"{sum(bool(r['success']) for r in eps)}/{len(eps)} | {mean('steps'):.0f} | {mean('feedback'):.1f} | "
+                f"{mean('llm_calls', True):.1f} | {mean('prompt_tokens', True):,.0f} (target <= "
+                f"{PAPER_TOKENS_PER_STEP[size] / 3:,.0f}) | {uncached} | {mean('tokens'):,.0f} | "
+                f"{mean('episode_wall_s'):,.0f} s | {mean('episode_wall_s', True):.0f} s |"
+            )
+    return "\n".join(lines)
 
 
 async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[str, int]], log: Path | None = None) -> None:
