@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
@@ -30,6 +32,14 @@ from llamac.settings import Settings
 from tasks.grid_easy import GridEasy
 
 TARGET_S = 180.0
+EVALUATED = re.compile(r"prompt eval time = .*/\s*(\d+) tokens")
+
+
+def evaluated_per_call(log: Path | None) -> list[int]:
+    """The server's evaluated (not prefix-cached) prompt tokens of every request it logged, in order."""
+    if log is None or not log.exists():
+        return []
+    return [int(m.group(1)) for m in EVALUATED.finditer(log.read_text(errors="replace"))]
 
 
 async def play(
@@ -72,6 +82,7 @@ def main() -> None:
         summary = asyncio.run(
             play(settings, server.url, args.coordinator, task, "wall-time", args.max_steps, config)
         )
+        evaluated = evaluated_per_call(server.log_path)  # none when the server is LLAMAC_LOCAL_URL's
     wall = summary["episode_wall_s"]
     print(f"config: {config}")
     keys = (
@@ -92,6 +103,8 @@ def main() -> None:
         f"episode wall time {wall:.1f} s (target < {TARGET_S:.0f} s: {'met' if wall < TARGET_S else 'missed'}); "
         f"{wall / max(summary['steps'], 1):.1f} s per step, {summary['llm_calls'] / max(summary['steps'], 1):.1f} calls per step, "
         f"{summary['prompt_tokens'] / max(summary['steps'], 1):.0f} prompt tokens per step"
+        + (f" ({sum(evaluated) / max(summary['steps'], 1):.0f} uncached: evaluated by the server, "
+           f"{len(evaluated)} requests)" if evaluated else "")
     )
 
 

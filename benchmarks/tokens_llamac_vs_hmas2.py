@@ -23,11 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
 from pathlib import Path
 
-from episode_wall_time import play  # same folder: benchmarks are run as scripts
+from episode_wall_time import evaluated_per_call, play  # same folder: benchmarks are run as scripts
 
 from llamac.local_model import LocalModelServer
 from llamac.logs import configure_logging
@@ -36,18 +35,10 @@ from tasks.grid_easy import GridEasy
 
 PAPER_TOKENS_PER_STEP = {"2x2": 3400, "2x4": 5000}
 PAPER_RATIO = {"2x2": 0.48, "2x4": 0.24}
-EVALUATED = re.compile(r"prompt eval time = .*/\s*(\d+) tokens")
 
 
 def server_log_of(out: Path) -> Path:
     return out.with_name(out.name + ".server.log")
-
-
-def evaluated_per_call(log: Path | None) -> list[int]:
-    """The server's evaluated (not prefix-cached) prompt tokens of every request it logged, in order."""
-    if log is None or not log.exists():
-        return []
-    return [int(m.group(1)) for m in EVALUATED.finditer(log.read_text(errors="replace"))]
 
 
 def attach_evaluated(rows: list[dict], log: Path) -> bool:
