@@ -21,9 +21,10 @@ fi
 # build flags and would hand an earlier AMX build back, so the wheel is kept in a cache of ours instead.
 LLAMA_CPP_VERSION=0.3.36  # the same pin as pyproject.toml's `local` extra
 install_llama_cpp() {
-  local flags="" wheels
-  if echo 'int main(void){return 0;}' | "${CC:-cc}" -x c -mno-amx-tile -mno-amx-int8 -mno-amx-bf16 -o /dev/null - 2>/dev/null; then
-    flags="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  local noamx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" flags="" wheels
+  # shellcheck disable=SC2086  # $noamx is a list of flags
+  if echo 'int main(void){return 0;}' | "${CC:-cc}" -x c $noamx -o /dev/null - 2>/dev/null; then
+    flags=$noamx
   fi
   wheels="${XDG_CACHE_HOME:-$HOME/.cache}/llamac/wheels/llama-cpp-python-$LLAMA_CPP_VERSION${flags:+-noamx}"
   if ! ls "$wheels"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl >/dev/null 2>&1; then

@@ -11,11 +11,11 @@ solved (the paper: 0.48 on 2x2, 0.24 on 2x4). With no key it starts the local mo
 Prompt tokens are what the provider bills (every call's full prompt). The server reuses the prefix a
 call shares with the one before it (rules, memory, state come first in every prompt of a step), so it
 evaluates far fewer: its log (kept beside the JSONL, ``<out>.server.log``) has one ``prompt eval time
-... / N tokens`` line per request, split over the episodes in order by their call counts, which gives
+... / N tokens`` line per request; each episode's row stores the sum over its own requests, which gives
 the uncached prompt tokens per step as well.
 
     nice .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl [--n2x4 3]
-    .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl --report [--server-log F]
+    .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl --report
 """
 
 from __future__ import annotations
@@ -41,26 +41,6 @@ def server_log_of(out: Path) -> Path:
     return out.with_name(out.name + ".server.log")
 
 
-def attach_evaluated(rows: list[dict], log: Path) -> bool:
-    """Give each episode row its ``evaluated_prompt_tokens`` from the server log (requests are served
-    one at a time, episodes run one after another; lines past the last row belong to the episode under
-    way). False when the log has fewer requests than the rows' calls. For files written before rows
-    carried the figure themselves (``run`` now stores it with each row)."""
-    if not log.exists():
-        return False
-    per_call = evaluated_per_call(log)
-    metered = sum(r["llm_calls"] for r in rows)
-    if len(per_call) < metered:  # more logged than metered is fine: an episode still under way
-        print(f"{log}: {len(per_call)} requests logged, fewer than the {metered:.0f} calls metered: not split")
-        return False
-    start = 0
-    for r in rows:
-        calls = int(r["llm_calls"])
-        r["evaluated_prompt_tokens"] = sum(per_call[start:start + calls])
-        start += calls
-    return True
-
-
 def plan(n2x2: int, n2x4: int, first2x2: int = 0) -> list[tuple[str, int]]:
     """Interleaved so that both sizes have results early; 2x2 instances from ``first2x2`` on (so two
     processes, one per core, can share the instances without playing one twice)."""
@@ -73,10 +53,10 @@ def plan(n2x2: int, n2x4: int, first2x2: int = 0) -> list[tuple[str, int]]:
     return order
 
 
-def report(path: Path, log: Path) -> None:
+def report(path: Path) -> None:
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
     print(f"{len(rows)} episodes in {path}")
-    evaluated = bool(rows) and all("evaluated_prompt_tokens" in r for r in rows) or attach_evaluated(rows, log)
+    evaluated = bool(rows) and all("evaluated_prompt_tokens" in r for r in rows)
     for size in ("2x2", "2x4"):
         mine = [r for r in rows if r["size"] == size]
         if not mine:
@@ -216,7 +196,7 @@ def main() -> None:
     parser.add_argument("--n2x4", type=int, default=3)
     parser.add_argument("--first2x2", type=int, default=0, help="first Easy 2x2 instance to play (default 0)")
     parser.add_argument("--report", action="store_true", help="only summarise the JSONL file")
-    parser.add_argument("--server-log", type=Path, default=None, help="default: <out>.server.log")
+    parser.add_argument("--server-log", type=Path, default=None, help="where the local server logs (default: <out>.server.log)")
     args = parser.parse_args()
     log = args.server_log or server_log_of(args.out)
     order = plan(args.n2x2, args.n2x4, args.first2x2)
@@ -228,7 +208,7 @@ def main() -> None:
                 asyncio.run(run(settings, server.url, args.out, order, log))
         else:  # a provider's model, chosen by the environment as everywhere else
             asyncio.run(run(settings, None, args.out, order))
-    report(args.out, log)
+    report(args.out)
 
 
 if __name__ == "__main__":
