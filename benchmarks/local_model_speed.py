@@ -101,7 +101,7 @@ async def main() -> None:
     n_prompt = n
     mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
     single_latency = mean([r["latency_s"] for r in single])
-    print(f"model {settings.local_model}, {settings.local_threads} thread(s), prompt {n_prompt} tokens, "
+    print(f"model {settings.local_model}, {settings.resolved_local_threads()} thread(s), prompt {n_prompt} tokens, "
           f"generation {args.gen_tokens} tokens, {args.reps} repetitions")
     print(f"prompt evaluation:            {mean(prompt_rates):7.1f} tok/s (runs: "
           + ", ".join(f"{r:.1f}" for r in prompt_rates) + ")")

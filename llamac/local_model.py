@@ -95,7 +95,7 @@ class LocalModelServer:
             model_file(settings),
             alias=settings.local_model_name(),
             port=port,
-            threads=settings.local_threads,
+            threads=settings.resolved_local_threads(),
             n_ctx=settings.local_ctx,
             state_cache=settings.local_state_cache,
             start_timeout_s=settings.local_start_timeout_s,

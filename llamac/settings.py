@@ -8,6 +8,7 @@ Most variables carry the ``LLAMAC_`` prefix; the provider's own conventional nam
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -102,8 +103,10 @@ class Settings(BaseSettings):
     instead of starting one."""
     local_model: str = "qwen-0.5b"
     """LLAMAC_LOCAL_MODEL: ``qwen-0.5b`` (default, shipped), ``qwen-1.5b`` or a path to a GGUF file."""
-    local_threads: int = Field(default=1, gt=0)
-    """LLAMAC_LOCAL_THREADS: llama.cpp threads; one is fastest on two shared cores."""
+    local_threads: int | None = Field(default=None, gt=0)
+    """LLAMAC_LOCAL_THREADS: llama.cpp threads. Unset: half the CPUs this process may use, at least
+    one (llama.cpp's own rule: one thread per physical core under hyper-threading), so one thread on
+    two cores, where a second thread next to any other job cut generation to 1-6 tokens/s."""
     local_ctx: int = Field(default=4096, gt=0)
     """LLAMAC_LOCAL_CTX: context window of the local server."""
     local_state_cache: bool = False
@@ -150,6 +153,13 @@ class Settings(BaseSettings):
         if self.resolved_provider() == "local":
             return self.local_model_name()
         return self.model
+
+    def resolved_local_threads(self) -> int:
+        """``local_threads``, or half the usable CPUs when unset."""
+        if self.local_threads is not None:
+            return self.local_threads
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, usable // 2)
 
     def local_model_name(self) -> str:
         """The alias the local server answers to (a GGUF path is named by its file stem)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,15 @@ def test_env_example_documents_every_setting_and_loads(make_settings):
     assert names == {_env_name(f) for f in Settings.model_fields}
     s = Settings(_env_file=ROOT / ".env.example")
     assert s.resolved_provider() == "local" and s.budget_tokens is None and s.openai_api_key is None
+
+
+def test_local_threads_default_to_half_the_usable_cpus_and_an_explicit_value_wins(make_settings, monkeypatch):
+    """One thread on the 2-core machines the local-model figures come from; more where cores are spare."""
+    make_settings()
+    for usable, expected in ((1, 1), (2, 1), (3, 1), (8, 4)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=usable: set(range(n)), raising=False)
+        assert Settings(_env_file=None).resolved_local_threads() == expected
+    monkeypatch.setenv("LLAMAC_LOCAL_THREADS", "3")
+    assert Settings(_env_file=None).resolved_local_threads() == 3
+    monkeypatch.setenv("LLAMAC_LOCAL_THREADS", "")  # as .env.example ships it: unset
+    assert Settings(_env_file=None).resolved_local_threads() == 8 // 2
