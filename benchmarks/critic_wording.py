@@ -8,8 +8,10 @@ two variants, and counts how many of those agents the plan gives a matching move
 * ``instruction``: the role instruction says outright that a matching move is the largest gain;
 * ``rules``: the same sentence appended to the task rules (the shared system prefix) instead.
 
-The variants are measurements only: the product's prompts are untouched. The local model is the one
-the settings choose (``LLAMAC_LOCAL_MODEL``, ``LLAMAC_LOCAL_THREADS``).
+Each call goes through the product's gateway with the step's plan schema, as the critic's own call
+does (role label, output limit, the schema's doable-action enums). The variants are measurements only:
+the product's prompts are untouched. The local model is the one the settings choose
+(``LLAMAC_LOCAL_MODEL``, ``LLAMAC_LOCAL_THREADS``).
 
     .venv/bin/python benchmarks/critic_wording.py [--size 2x2] [--instances 5]
 """
@@ -17,15 +19,17 @@ the settings choose (``LLAMAC_LOCAL_MODEL``, ``LLAMAC_LOCAL_THREADS``).
 from __future__ import annotations
 
 import argparse
-import json
+import asyncio
 from pathlib import Path
 
-import httpx
-
 from graphs.context import LLaMACConfig
+from graphs.plan_check import plan_schema
 from graphs.prompts import critics
 from graphs.prompts.shared import PLAN_FORMAT, messages, shared_prefix
+from llamac.gateway import ChatMessage, LLMGateway, Role
 from llamac.local_model import LocalModelServer
+from llamac.logs import configure_logging
+from llamac.metering import Metering
 from llamac.settings import Settings
 from tasks.grid_easy import GridEasy
 
@@ -39,15 +43,40 @@ INSTRUCTION = (
 )
 
 
-def prompt(variant: str, task: GridEasy, state: object, window_tokens: int) -> list[dict[str, str]]:
+def prompt(variant: str, task: GridEasy, state: object, window_tokens: int) -> list[ChatMessage]:
     prefix = shared_prefix(task, state, [], window_tokens)
     instruction = critics.EXPLOITATION
     if variant == "instruction":
         instruction = INSTRUCTION
     elif variant == "rules":
-        rules, rest = prefix.split("\n\n", 1)
-        prefix = f"{rules} {MATCH_RULE}\n\n{rest}"
-    return [{"role": m.role, "content": m.content} for m in messages(prefix, instruction)]
+        rules = task.rules_text().strip()
+        prefix = prefix.replace(rules, f"{rules} {MATCH_RULE}", 1)
+    return messages(prefix, instruction)
+
+
+async def matches_taken(gateway: LLMGateway, variant: str, rows: int, cols: int, instances: int) -> tuple[int, int]:
+    """(agents whose plan line is a matching move, agents that had one) over the instances' step 0."""
+    taken = possible = 0
+    for k in range(instances):
+        task = GridEasy.from_instance(rows, cols, k)
+        state = task.initial_state()
+        result = await gateway.call(
+            role=Role.EXPLOIT_CRITIC, agent=None, step=0, schema=plan_schema(task, state),
+            messages=prompt(variant, task, state, LLaMACConfig().memory_window_tokens),
+        )
+        plan = result.parsed or {}
+        for agent, actions in task.doable(state).items():
+            matching = [a for a in actions if "target_" in a]
+            if matching:
+                possible += 1
+                taken += plan.get(str(agent)) in matching
+    return taken, possible
+
+
+async def report(gateway: LLMGateway, rows: int, cols: int, instances: int) -> None:
+    for variant in ("today", "instruction", "rules"):
+        taken, possible = await matches_taken(gateway, variant, rows, cols, instances)
+        print(f"{variant:12} matching moves taken {taken}/{possible}", flush=True)
 
 
 def main() -> None:
@@ -57,31 +86,12 @@ def main() -> None:
     args = parser.parse_args()
     rows, cols = (int(x) for x in args.size.split("x"))
     settings = Settings()
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
     with LocalModelServer.from_settings(settings, log_path=Path("/dev/null")) as server:
+        gateway = LLMGateway(settings, "critic-wording", metering=Metering("critic-wording"), base_url=server.url)
         print(f"model {settings.local_model_name()}, {settings.resolved_local_threads()} thread(s), "
               f"Easy {args.size} instances 0-{args.instances - 1}, step 0")
-        for variant in ("today", "instruction", "rules"):
-            taken = possible = 0
-            for k in range(args.instances):
-                task = GridEasy.from_instance(rows, cols, k)
-                state = task.initial_state()
-                body = {
-                    "model": settings.local_model_name(), "temperature": 0.0, "repeat_penalty": 1.0,
-                    "max_tokens": 40 * rows * cols,
-                    "messages": prompt(variant, task, state, LLaMACConfig().memory_window_tokens),
-                    "response_format": {"type": "json_object", "schema": task.plan_json_schema()},
-                }
-                answer = httpx.post(f"{server.url}/chat/completions", json=body, timeout=600).json()
-                try:
-                    plan = json.loads(answer["choices"][0]["message"]["content"])
-                except (json.JSONDecodeError, KeyError, IndexError):
-                    plan = {}
-                for agent, actions in task.doable(state).items():
-                    matching = [a for a in actions if "target_" in a]
-                    if matching:
-                        possible += 1
-                        taken += plan.get(str(agent)) in matching
-            print(f"{variant:12} matching moves taken {taken}/{possible}", flush=True)
+        asyncio.run(report(gateway, rows, cols, args.instances))
 
 
 if __name__ == "__main__":
