@@ -25,6 +25,11 @@ class CoordinatorConfig:
     memory fills its window. HMAS-2 agents always get the shared prefix: they see every agent's state
     and the history by design."""
 
+    actor_gate: Literal["ask", "direct"] = "ask"
+    """LLaMAC actors whose rule gate doubts their line and knows a better action (``Suspicious.fix``):
+    ``ask`` (default, the paper's actor) asks the LLM all the same; ``direct`` objects with the fix
+    without an LLM call. HMAS-2 agents are always asked."""
+
     objection_rounds: int | None = None
     """Actor confirmation rounds per step; ``None`` derives it from ``task.family`` (1 Easy, 3 Hard)."""
 

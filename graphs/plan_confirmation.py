@@ -1,7 +1,8 @@
 """Plan confirmation: the plan's agents check their own lines concurrently, objections go back to the planner.
 
 LLaMAC actors run their task's ``rule_gate`` first and call the LLM only on a suspicious line (``Agree``:
-no call, counted as a gate skip; ``DirectFeedback``: the rule's objection, no call). HMAS-2 agents are
+no call, counted as a gate skip; ``DirectFeedback``: the rule's objection, no call; a suspicious line
+whose gate knows the fix: the fix as objection, no call, when the config's ``actor_gate`` is ``direct``). HMAS-2 agents are
 all asked. Actors are fanned out with LangGraph ``Send`` (one task per agent, run concurrently in one
 superstep) and their objections are gathered by the ``objections`` reducer. Any objection costs +1
 Feedback and asks for a revision; the revised plan is syntax-checked and confirmed again, until a round
@@ -67,6 +68,9 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
             return {"counters": {"gate_skips": 1}}
         if isinstance(verdict, DirectFeedback):
             return {"objections": [Objection(agent, verdict.text, job["round"], "rule")]}
+        if verdict.fix is not None and ctx.config.actor_gate == "direct":
+            text = f"{plan.as_dict()[agent]}: {verdict.reason}; take {verdict.fix} instead"
+            return {"objections": [Objection(agent, text, job["round"], "rule")]}
         role = Role.ACTOR
         instruction = actor_prompts.llamac_actor(
             agent, ctx.task.actor_view(job["env_state"], agent, plan), verdict.reason

@@ -99,6 +99,9 @@ class Suspicious:
     """The rule check finds the line doubtful: the actor asks its LLM, quoting ``reason``."""
 
     reason: str
+    fix: str | None = None
+    """An action the rule check knows beats the line, when it knows one. The paper's actor still asks
+    its LLM; with LLaMAC's ``actor_gate="direct"`` the actor objects with this fix instead."""
 
 
 @dataclass(frozen=True)

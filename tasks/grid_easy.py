@@ -218,7 +218,8 @@ class GridEasy(GridTask):
         return tuple(errors)
 
     def rule_gate(self, state: GridState, plan: Plan, agent: AgentId) -> GateVerdict:
-        """Agree when the line matches a target or brings the box strictly closer to one."""
+        """Agree when the line matches a target or brings the box strictly closer to one; a line that
+        carries a box away from a target of its colour in the same square comes with the match as fix."""
         line = plan.as_dict().get(agent)
         if line is None:
             return Agree()
@@ -233,8 +234,10 @@ class GridEasy(GridTask):
         after = min((self.distance(e.dest, t) for t in targets), default=0)
         if after < before:
             return Agree()
+        # a box carried away from a target of its colour in its own square: matching it now is never worse
+        fix = f"move({e.item}, target_{e.item[4:]})" if before == 0 else None
         return Suspicious(f"the plan does not bring {e.item} closer to a {e.item[4:]} target "
-                          f"(distance {before} -> {after})")
+                          f"(distance {before} -> {after})", fix)
 
     def rules_text(self) -> str:
         return (f"Grid Transportation (easy): a {self.rows}x{self.cols} grid of squares, one agent per "

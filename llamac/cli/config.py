@@ -45,6 +45,7 @@ class CoordinatorSpec(BaseModel):
     policy: str | None = None
     critics: Literal["split", "merged"] = "split"
     actor_context: Literal["shared", "local"] = "shared"
+    actor_gate: Literal["ask", "direct"] = "ask"
     rounds: int | None = None
     local_model: str | None = None
 
@@ -99,7 +100,8 @@ def new_config(args: argparse.Namespace, argv: list[str], specs: list[TaskSpec],
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
         coordinator=CoordinatorSpec(name=args.coordinator, policy=args.policy, critics=args.critics,
-                                    actor_context=args.actor_context, rounds=args.rounds, local_model=args.local_model),
+                                    actor_context=args.actor_context, actor_gate=args.actor_gate,
+                                    rounds=args.rounds, local_model=args.local_model),
         episodes=[EpisodeSpec(index=i, task=s, thread_id=f"{run_id}/ep{i:03d}") for i, s in enumerate(specs)],
         max_steps=args.max_steps,
         budget=args.budget if args.budget is not None else settings.budget_tokens,

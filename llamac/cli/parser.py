@@ -65,6 +65,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--actor-context", choices=("shared", "local"), default="shared",
                    help="LLaMAC actors see the step's shared prefix (prefix-cache friendly) or only the rules "
                         "and their own view (fewer billed tokens)")
+    p.add_argument("--actor-gate", choices=("ask", "direct"), default="ask",
+                   help="LLaMAC actors whose rule gate knows a better action: ask the LLM all the same (ask, "
+                        "the paper's actor) or object with that action without a call (direct)")
     p.add_argument("--rounds", type=_nonnegative_int, default=None,
                    help="plan-confirmation rounds per step (default: 3 on Hard grids, else 1)")
     p.add_argument("--max-steps", type=_positive_int, default=None, help="stop an episode after this many steps")

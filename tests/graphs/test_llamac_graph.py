@@ -76,6 +76,21 @@ async def test_suspicious_line_asks_the_actor_and_agreement_needs_no_revision():
     assert len(gw.of(Role.ASSESSOR)) == 1
 
 
+async def test_direct_actor_gate_objects_with_the_fix_without_an_llm_call():
+    task = ToyLineTask(gate=lambda a: Suspicious("not closer", fix="wait") if a == "Agent[0]" else Suspicious("d"))
+    gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS)))
+    decision = await decide(task, gw, actor_gate="direct")
+    assert [c.agent for c in gw.of(Role.ACTOR)] == ["Agent[1]"]  # no fix known for Agent[1]: its LLM is asked
+    revision = gw.of(Role.ASSESSOR)[1].messages[-1].content
+    assert "Agent[0]: step: not closer; take wait instead" in revision
+    assert dict(decision.joint_action) == {"Agent[0]": "wait", "Agent[1]": "step"}
+    assert decision.counters["feedback"] == 1 and decision.counters["llm_calls"] == 5
+    gw = scripted_gateway(answers())  # the default asks the actor's LLM even when the gate knows a fix
+    decision = await decide(task, gw)
+    assert [c.agent for c in gw.of(Role.ACTOR)] == ["Agent[0]", "Agent[1]"]
+    assert decision.counters["feedback"] == 0
+
+
 async def test_objection_makes_the_assessor_revise_once_on_easy():
     gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS), actor="Wait, Agent[0] should wait."))
     task = ToyLineTask(gate=lambda a: Suspicious("doubt"))

@@ -131,11 +131,13 @@ def test_llamac_knobs_reach_the_coordinator_and_the_run_config(tmp_path, capsys)
     from llamac.cli.config import CoordinatorSpec
     from tasks.grid_easy import GridEasy
 
-    argv = ["grid", "--size", "2x2", "--critics", "merged", "--actor-context", "local", "--out", "r", "--quiet"]
+    argv = ["grid", "--size", "2x2", "--critics", "merged", "--actor-context", "local", "--actor-gate", "direct",
+            "--out", "r", "--quiet"]
     assert main(argv) == 0, capsys.readouterr().err
     spec = json.loads((tmp_path / "r/config.json").read_text())["coordinator"]
-    assert spec["critics"] == "merged" and spec["actor_context"] == "local"
+    assert spec["critics"] == "merged" and spec["actor_context"] == "local" and spec["actor_gate"] == "direct"
     assert {c.role for c in read_calls(tmp_path / "r/calls.jsonl")} == {"critic_pair", "assessor"}  # merged: no split critics
     coordinator = build_coordinator(CoordinatorSpec(**spec), GridEasy.from_instance(2, 2, 0),
                                     SimpleNamespace(gateway=None))
     assert coordinator.config.critics == "merged" and coordinator.config.actor_context == "local"
+    assert coordinator.config.actor_gate == "direct"

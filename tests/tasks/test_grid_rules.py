@@ -149,6 +149,16 @@ def test_easy_rule_gate_agrees_only_with_progress() -> None:
     assert isinstance(task.rule_gate(state, Plan(()), "Agent[0, 0]"), Agree)
 
 
+def test_easy_rule_gate_knows_the_fix_only_for_a_box_carried_away_from_its_target() -> None:
+    task, state = easy({"0_0": [], "0_1": ["box_red"], "1_0": [], "1_1": ["target_red", "box_blue", "target_blue"]})
+    gate = lambda line, agent: task.rule_gate(state, Plan(((agent, line),)), agent)  # noqa: E731
+    away = gate("move(box_blue, square[0, 1])", "Agent[1, 1]")  # target_blue is in its own square
+    assert isinstance(away, Suspicious) and away.fix == "move(box_blue, target_blue)"
+    assert "distance 0 -> 1" in away.reason
+    astray = gate("move(box_red, square[0, 0])", "Agent[0, 1]")  # farther from a target elsewhere: no sure fix
+    assert isinstance(astray, Suspicious) and astray.fix is None
+
+
 def test_hard_rule_gate_flags_a_local_collision() -> None:
     task, state = hard({"0.0_0.0": "box_red", "2.0_0.0": "box_green"}, {"1.5_1.5": "target_red", "0.5_1.5": "target_green"})
     plan = Plan((("Agent[0.5, 0.5]", "move(box_red, position(1.0, 1.0))"),
