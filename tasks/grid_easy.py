@@ -218,8 +218,8 @@ class GridEasy(GridTask):
         return tuple(errors)
 
     def rule_gate(self, state: GridState, plan: Plan, agent: AgentId) -> GateVerdict:
-        """Agree when the line matches a target or brings the box strictly closer to one; a line that
-        carries a box away from a target of its colour in the same square comes with the match as fix."""
+        """Agree when the line matches a target or brings the box strictly closer to one; otherwise the
+        doubt comes with the same box's better move as its fix (``actor_gate="direct"`` sends it)."""
         line = plan.as_dict().get(agent)
         if line is None:
             return Agree()
@@ -234,10 +234,22 @@ class GridEasy(GridTask):
         after = min((self.distance(e.dest, t) for t in targets), default=0)
         if after < before:
             return Agree()
-        # a box carried away from a target of its colour in its own square: matching it now is never worse
-        fix = f"move({e.item}, target_{e.item[4:]})" if before == 0 else None
         return Suspicious(f"the plan does not bring {e.item} closer to a {e.item[4:]} target "
-                          f"(distance {before} -> {after})", fix)
+                          f"(distance {before} -> {after})", self._better_move(e.cell, e.item, targets))
+
+    def _better_move(self, cell: int, box: str, targets: Sequence[int]) -> str | None:
+        """The same box's move that beats carrying it astray: its match when a target of its colour is
+        in its square, else the first neighbour move that brings it strictly closer to one."""
+        if not targets:
+            return None
+        before = min(self.distance(cell, t) for t in targets)
+        if before == 0:
+            return f"move({box}, target_{box[4:]})"
+        for n in self.neighbours(cell):
+            if min(self.distance(n, t) for t in targets) < before:
+                i, j = self.ij(n)
+                return f"move({box}, square[{i}, {j}])"
+        return None
 
     def rules_text(self) -> str:
         return (f"Grid Transportation (easy): a {self.rows}x{self.cols} grid of squares, one agent per "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.base import Plan
+from tasks.base import Agree, Plan
 from tasks.grid_common import COLOURS, GridTask
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
@@ -156,3 +156,17 @@ def test_step_limit_and_success_before_the_last_step() -> None:
     idle = task.step(task.state_from_dict(task.state_dict(task.initial_state()), t=2), {})
     assert idle.done and idle.failure == "step_limit"
     assert not task.step(task.initial_state(), {}).done
+
+
+@SETTINGS
+@given(scenes(GridEasy))
+def test_easy_gate_fix_is_doable_and_passes_the_gate(scene) -> None:
+    task, state, _ = scene
+    doable = task.doable(state)
+    for agent, actions in doable.items():
+        for line in actions:
+            verdict = task.rule_gate(state, Plan(((agent, line),)), agent)
+            fix = getattr(verdict, "fix", None)
+            if fix is not None:
+                assert fix in actions, (agent, line, fix)
+                assert isinstance(task.rule_gate(state, Plan(((agent, fix),)), agent), Agree)

@@ -149,14 +149,18 @@ def test_easy_rule_gate_agrees_only_with_progress() -> None:
     assert isinstance(task.rule_gate(state, Plan(()), "Agent[0, 0]"), Agree)
 
 
-def test_easy_rule_gate_knows_the_fix_only_for_a_box_carried_away_from_its_target() -> None:
-    task, state = easy({"0_0": [], "0_1": ["box_red"], "1_0": [], "1_1": ["target_red", "box_blue", "target_blue"]})
+def test_easy_rule_gate_fix_is_the_same_boxs_match_or_a_move_closer() -> None:
+    task, state = easy({"0_0": ["box_green"], "0_1": ["box_red"], "1_0": [],
+                        "1_1": ["target_red", "box_blue", "target_blue"]})
     gate = lambda line, agent: task.rule_gate(state, Plan(((agent, line),)), agent)  # noqa: E731
     away = gate("move(box_blue, square[0, 1])", "Agent[1, 1]")  # target_blue is in its own square
     assert isinstance(away, Suspicious) and away.fix == "move(box_blue, target_blue)"
     assert "distance 0 -> 1" in away.reason
-    astray = gate("move(box_red, square[0, 0])", "Agent[0, 1]")  # farther from a target elsewhere: no sure fix
-    assert isinstance(astray, Suspicious) and astray.fix is None
+    astray = gate("move(box_red, square[0, 0])", "Agent[0, 1]")  # the red target is below, not left
+    assert isinstance(astray, Suspicious) and astray.fix == "move(box_red, square[1, 1])"
+    assert isinstance(gate(astray.fix, "Agent[0, 1]"), Agree)
+    nowhere = gate("move(box_green, square[1, 0])", "Agent[0, 0]")  # no green target on the board
+    assert isinstance(nowhere, Suspicious) and nowhere.fix is None
 
 
 def test_hard_rule_gate_flags_a_local_collision() -> None:
