@@ -15,6 +15,8 @@ evaluates far fewer: its log (kept beside the JSONL, ``<out>.server.log``) has o
 the uncached prompt tokens per step as well.
 
     nice .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl [--n2x4 3]
+        [--actor-gate direct]     # LLaMAC's knob; HMAS-2 is the same either way. One file per setting
+        [--coordinators llamac]   # one coordinator per process (two cores); concatenate the files to report
     .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl --report
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from episode_wall_time import evaluated_per_call, play  # same folder: benchmarks are run as scripts
 
+from graphs.context import LLaMACConfig
 from llamac.local_model import LocalModelServer
 from llamac.logs import configure_logging
 from llamac.settings import Settings
@@ -149,7 +152,8 @@ def markdown_table(rows: list[dict], evaluated: bool) -> str:
     return "\n".join(lines)
 
 
-async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[str, int]], log: Path | None = None) -> None:
+async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[str, int]], log: Path | None = None,
+              config: LLaMACConfig | None = None, coordinators: tuple[str, ...] = ("llamac", "hmas2")) -> None:
     """Play the missing (size, instance, coordinator) episodes; an interrupted file is resumed.
 
     With ``log`` (the local server's), each row also gets the episode's evaluated prompt tokens, read
@@ -163,16 +167,18 @@ async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[
         }
     for size, instance in order:
         rows, cols = (int(x) for x in size.split("x"))
-        for coordinator in ("llamac", "hmas2"):
+        for coordinator in coordinators:
             if (size, instance, coordinator) in done:
                 continue
             task = GridEasy.from_instance(rows, cols, instance)
             summary = await play(
-                settings, url, coordinator, task, f"tokens-{size}-{instance}-{coordinator}", None
+                settings, url, coordinator, task, f"tokens-{size}-{instance}-{coordinator}", None, config
             )
             line = {
                 "size": size,
                 "instance": instance,
+                "model": settings.model_for("assessor"),
+                "actor_gate": (config or LLaMACConfig()).actor_gate,
                 **{k: v for k, v in summary.items() if k != "task_metrics"},
             }
             calls = int(summary["llm_calls"])
@@ -195,19 +201,25 @@ def main() -> None:
     parser.add_argument("--n2x2", type=int, default=10)
     parser.add_argument("--n2x4", type=int, default=3)
     parser.add_argument("--first2x2", type=int, default=0, help="first Easy 2x2 instance to play (default 0)")
+    parser.add_argument("--actor-gate", choices=("ask", "direct"), default="ask", help="LLaMAC's actor gate")
+    parser.add_argument("--coordinators", default="llamac,hmas2", help="which to play, comma-separated")
     parser.add_argument("--report", action="store_true", help="only summarise the JSONL file")
     parser.add_argument("--server-log", type=Path, default=None, help="where the local server logs (default: <out>.server.log)")
     args = parser.parse_args()
     log = args.server_log or server_log_of(args.out)
     order = plan(args.n2x2, args.n2x4, args.first2x2)
+    config = LLaMACConfig(actor_gate=args.actor_gate)
+    coordinators = tuple(c for c in args.coordinators.split(",") if c)
+    if not coordinators or set(coordinators) - {"llamac", "hmas2"}:
+        parser.error("--coordinators takes llamac and/or hmas2")
     if not args.report:
         settings = Settings()
         configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
         if settings.resolved_provider() == "local":
             with LocalModelServer.from_settings(settings, log_path=log) as server:
-                asyncio.run(run(settings, server.url, args.out, order, log))
+                asyncio.run(run(settings, server.url, args.out, order, log, config, coordinators))
         else:  # a provider's model, chosen by the environment as everywhere else
-            asyncio.run(run(settings, None, args.out, order))
+            asyncio.run(run(settings, None, args.out, order, None, config, coordinators))
     report(args.out)
 
 
