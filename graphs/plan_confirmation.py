@@ -3,10 +3,10 @@
 LLaMAC actors run their task's ``rule_gate`` first and call the LLM only on a suspicious line (``Agree``:
 no call, counted as a gate skip; ``DirectFeedback``: the rule's objection, no call; a suspicious line
 whose gate knows the fix: that fix as the objection, no call, when ``actor_gate`` is ``direct``).
-HMAS-2 agents are all asked. Actors are fanned out with LangGraph ``Send`` (one task per agent, run concurrently in one
-superstep) and their objections are gathered by the ``objections`` reducer. Any objection costs +1
-Feedback and asks for a revision; the revised plan is syntax-checked and confirmed again, until a round
-passes without objection or the round limit is reached.
+HMAS-2 agents are all asked. Actors are fanned out with LangGraph ``Send`` (one task per agent, run
+concurrently in one superstep) and their objections are gathered by the ``objections`` reducer. Any
+objection costs +1 Feedback and asks for a revision; the revised plan is syntax-checked and confirmed
+again, until a round passes without objection or the round limit is reached.
 """
 
 from __future__ import annotations

@@ -235,20 +235,19 @@ class GridEasy(GridTask):
         if after < before:
             return Agree()
         return Suspicious(f"the plan does not bring {e.item} closer to a {e.item[4:]} target "
-                          f"(distance {before} -> {after})", self._better_move(e.cell, e.item, targets))
+                          f"(distance {before} -> {after})", self._better_move(e.cell, e.item, targets, before))
 
-    def _better_move(self, cell: int, box: str, targets: Sequence[int]) -> str | None:
-        """The same box's move that beats carrying it astray: its match when a target of its colour is
-        in its square, else the first neighbour move that brings it strictly closer to one."""
+    def _better_move(self, cell: int, box: str, targets: Sequence[int], before: int) -> str | None:
+        """The same box's move that beats carrying it astray (``before``: its distance to the nearest of
+        ``targets``): its match when a target of its colour is in its square, else the first neighbour
+        move that brings it strictly closer to one."""
         if not targets:
             return None
-        before = min(self.distance(cell, t) for t in targets)
         if before == 0:
             return f"move({box}, target_{box[4:]})"
         for n in self.neighbours(cell):
             if min(self.distance(n, t) for t in targets) < before:
-                i, j = self.ij(n)
-                return f"move({box}, square[{i}, {j}])"
+                return self.place_action(box, self.ij(n))
         return None
 
     def rules_text(self) -> str:
