@@ -17,6 +17,7 @@ from rl_bridge.algorithms import build
 from rl_bridge.algorithms.ppo import PPOConfig
 from rl_bridge.envs import EnvSpec
 from rl_bridge.evaluate import evaluate
+from rl_bridge.policy_table import rollout_act
 from rl_bridge.rollout import collect
 from rl_bridge.train import configure_torch
 
@@ -36,9 +37,11 @@ def time_to_se(seed: int, leader_timescale: float, max_steps: int) -> tuple[floa
     current = env.reset(seed)
     start = time.perf_counter()
     first: tuple[float, int] | None = None
+    act = None
     streak = 0
     for update in range(cfg.n_updates):
-        rollout, current, _ = collect(algo.act, env, current, cfg.episode_length)
+        act = rollout_act(algo, env.n_agents, env.n_actions, cfg.distinct_inputs, previous=act)
+        rollout, current, _ = collect(act, env, current, cfg.episode_length)
         algo.update(rollout)
         at_se = evaluate(algo, spec)["at_se"] == 1.0
         if at_se and first is None:

@@ -25,6 +25,7 @@ from rl_bridge.algorithms.ppo import PPOConfig
 from rl_bridge.envs import EnvSpec
 from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
+from rl_bridge.policy_table import rollout_act
 from rl_bridge.rollout import collect
 from rl_bridge.run_folder import RunConfig, save_run
 from tasks.base import TaskError
@@ -45,9 +46,11 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
     label = run_label(algo_name, cfg)
     current = env.reset(seed)
     curve: list[dict[str, Any]] = []
+    act = None
     start = time.perf_counter()
     for update in range(cfg.n_updates):
-        rollout, current, finished = collect(algo.act, env, current, cfg.episode_length)
+        act = rollout_act(algo, env.n_agents, env.n_actions, cfg.distinct_inputs, previous=act)
+        rollout, current, finished = collect(act, env, current, cfg.episode_length)
         stats = algo.update(rollout)
         row: dict[str, Any] = {
             "update": update + 1,

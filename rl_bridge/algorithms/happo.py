@@ -16,6 +16,7 @@ from rl_bridge.algorithms.mappo import MLPShape
 from rl_bridge.algorithms.ppo import (
     PPOConfig,
     ValueNorm,
+    adam,
     advantages_and_targets,
     agent_actor_update,
     critic_update,
@@ -32,8 +33,8 @@ class HAPPO:
         self.actors = AgentActors(shape.n_agents, shape.obs_dim, shape.n_actions, shape.hidden)
         self.critic = CentralCritic(shape.state_dim, shape.n_agents, shape.hidden)
         self.value_norm = ValueNorm(shape.n_agents)
-        self.actor_optimizers = [torch.optim.Adam(a.parameters(), lr=cfg.lr, eps=cfg.adam_eps) for a in self.actors.actors]
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+        self.actor_optimizers = [adam(a.parameters(), cfg) for a in self.actors.actors]
+        self.critic_optimizer = adam(self.critic.parameters(), cfg)
         self.generator = torch.Generator().manual_seed(seed)
 
     @torch.no_grad()
@@ -41,6 +42,10 @@ class HAPPO:
         dist = Categorical(logits=self.actors(obs, mask))
         actions = dist.probs.argmax(-1) if deterministic else dist.sample()
         return actions, dist.log_prob(actions), self.critic(state)
+
+    def joint_policy(self, obs: torch.Tensor, state: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For ``policy_table``: every agent's log-policy (no agent reads another's action) and V(s)."""
+        return torch.log_softmax(self.actors(obs, mask), dim=-1), self.critic(state)
 
     def update(self, rollout: Rollout) -> dict[str, float]:
         adv, targets = advantages_and_targets(rollout, self.value_norm, self.cfg)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch.distributions import Categorical
 
-from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, joint_ppo_update
+from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, adam, joint_ppo_update
 from rl_bridge.networks.mlp import CentralCritic, MLPActor, with_agent_id
 from rl_bridge.rollout import Rollout
 
@@ -33,7 +33,7 @@ class MAPPO:
         self.critic = CentralCritic(shape.state_dim, shape.n_agents, shape.hidden)
         self.value_norm = ValueNorm(shape.n_agents)
         self.params = list(self.actor.parameters()) + list(self.critic.parameters())
-        self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr, eps=cfg.adam_eps)
+        self.optimizer = adam(self.params, cfg)
         self.generator = torch.Generator().manual_seed(seed)
 
     def policy(self, obs: torch.Tensor, mask: torch.Tensor | None) -> Categorical:
@@ -44,6 +44,10 @@ class MAPPO:
         dist = self.policy(obs, mask)
         actions = dist.probs.argmax(-1) if deterministic else dist.sample()
         return actions, dist.log_prob(actions), self.critic(state)
+
+    def joint_policy(self, obs: torch.Tensor, state: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For ``policy_table``: every agent's log-policy (no agent reads another's action) and V(s)."""
+        return torch.log_softmax(self.actor(with_agent_id(obs), mask), dim=-1), self.critic(state)
 
     def update(self, rollout: Rollout) -> dict[str, float]:
         def evaluate(mb: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, joint_ppo_update
+from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, adam, joint_ppo_update
 from rl_bridge.networks.mat import MATNet, MATShape
 from rl_bridge.rollout import Rollout
 
@@ -20,11 +20,15 @@ class MAT:
         self.cfg = cfg
         self.net = MATNet(shape)
         self.value_norm = ValueNorm(shape.n_agents)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+        self.optimizer = adam(self.net.parameters(), cfg)
         self.generator = torch.Generator().manual_seed(seed)
 
     def act(self, obs: torch.Tensor, state: torch.Tensor, mask: torch.Tensor, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.net.decode(obs, mask, deterministic)
+
+    def joint_policy(self, obs: torch.Tensor, state: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For ``policy_table``: log pi_i(. | o, a_<i) and the values of a stored joint action."""
+        return self.net.joint_policy(obs, actions, mask)
 
     def update(self, rollout: Rollout) -> dict[str, float]:
         def evaluate(mb: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

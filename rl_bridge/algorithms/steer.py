@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, joint_ppo_update
+from rl_bridge.algorithms.ppo import PPOConfig, ValueNorm, adam, joint_ppo_update
 from rl_bridge.networks.steer import SteerNet, SteerShape
 from rl_bridge.rollout import Rollout
 
@@ -22,11 +22,15 @@ class Steer:
         self.cfg = cfg
         self.net = SteerNet(shape)
         self.value_norm = ValueNorm(shape.n_agents)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+        self.optimizer = adam(self.net.parameters(), cfg)
         self.generator = torch.Generator().manual_seed(seed)
 
     def act(self, obs: torch.Tensor, state: torch.Tensor, mask: torch.Tensor, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.net.decode(obs, state, mask, deterministic)
+
+    def joint_policy(self, obs: torch.Tensor, state: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For ``policy_table``: log pi_i(. | s, a_<i) and V_i(s, a_<i) of a stored joint action."""
+        return self.net.joint_policy(obs, state, actions, mask)
 
     def update(self, rollout: Rollout) -> dict[str, float]:
         def evaluate(mb: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

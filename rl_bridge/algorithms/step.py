@@ -13,6 +13,7 @@ import torch
 from rl_bridge.algorithms.ppo import (
     PPOConfig,
     ValueNorm,
+    adam,
     advantages_and_targets,
     agent_actor_update,
     critic_update,
@@ -30,8 +31,8 @@ class STEP:
         self.policy = HyperPolicy(shape)
         self.critic = CentralCritic(state_dim, shape.n_agents, shape.hidden)
         self.value_norm = ValueNorm(shape.n_agents)
-        self.policy_optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+        self.policy_optimizer = adam(self.policy.parameters(), cfg)
+        self.critic_optimizer = adam(self.critic.parameters(), cfg)
         self.generator = torch.Generator().manual_seed(seed)
 
     @torch.no_grad()

@@ -98,6 +98,12 @@ class MATNet(nn.Module):
         dist = Categorical(logits=masked_logits(self.decode_logits(self._shifted(actions), rep), mask))
         return dist.log_prob(actions.long()), dist.entropy(), values
 
+    def joint_policy(self, obs: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher forcing: log pi_i(. | o, a_<i) [B, n, A] and the encoder's values [B, n]."""
+        rep, values = self.encode(obs)
+        logits = masked_logits(self.decode_logits(self._shifted(actions), rep), mask)
+        return torch.log_softmax(logits, dim=-1), values
+
     @torch.no_grad()
     def decode(self, obs: torch.Tensor, mask: torch.Tensor | None, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, n = obs.shape[0], self.shape.n_agents

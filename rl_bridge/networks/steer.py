@@ -129,10 +129,14 @@ class SteerNet(nn.Module):
 
     def log_policy(self, obs: torch.Tensor, state: torch.Tensor | None, actions: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Teacher forcing over the whole action set: log pi_i(. | s, a_<i) [B, n, A] (-inf-like where masked)."""
+        return self.joint_policy(obs, state, actions, mask)[0]
+
+    def joint_policy(self, obs: torch.Tensor, state: torch.Tensor | None, actions: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher forcing: log pi_i(. | s, a_<i) [B, n, A] and V_i(s, a_<i) [B, n]."""
         state_rep, obs_rep = self.encode(obs, state)
         onehot = nn.functional.one_hot(actions.long(), self.shape.n_actions).float()
-        logits, _ = self.heads(state_rep, obs_rep, onehot)
-        return torch.log_softmax(masked_logits(logits, mask), dim=-1)
+        logits, values = self.heads(state_rep, obs_rep, onehot)
+        return torch.log_softmax(masked_logits(logits, mask), dim=-1), values
 
     # ----------------------------------------------------------------- rollout: n passes
     @torch.no_grad()

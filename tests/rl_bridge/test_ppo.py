@@ -13,6 +13,7 @@ import torch  # noqa: E402
 
 from rl_bridge.algorithms import ALGOS, build  # noqa: E402
 from rl_bridge.algorithms.ppo import (  # noqa: E402
+    DistinctInputs,
     PPOConfig,
     ValueNorm,
     advantages_and_targets,
@@ -122,3 +123,44 @@ def test_leader_timescale_scales_only_the_leaders_gradient() -> None:
 
     assert torch.allclose(timescales(3, 0.1), torch.tensor([0.01, 0.1, 1.0]))
     assert torch.equal(timescales(2, 1.0), torch.ones(2))
+
+
+@pytest.mark.parametrize("algo_name", ("steer", "mappo", "mat"))
+def test_grouping_distinct_inputs_gives_the_same_loss_and_gradient(algo_name: str) -> None:
+    torch.manual_seed(0)
+    spec = EnvSpec("matrix", game="coordination")
+    cfg = PPOConfig(n_envs=16, episode_length=16)
+    env = spec.vec_env(cfg.n_envs, 0)
+    shape = {"n_agents": 2, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions}
+    algo = build(algo_name, shape, cfg, 0)
+    rollout, _, _ = collect(algo.act, env, env.reset(0), cfg.episode_length)
+    adv, targets = advantages_and_targets(rollout, copy.deepcopy(algo.value_norm), cfg)
+    data = rollout.flat()
+    idx = torch.randperm(adv.shape[0])
+    mb = {k: v[idx] for k, v in data.items()}
+    groups = DistinctInputs(data).groups(idx)
+    assert groups is not None and groups[0].shape[0] < 40  # 256 samples, a few obs x 9 joint actions
+
+    def loss_and_grads(g):
+        params = [p for m in algo.modules().values() for p in m.parameters() if p.requires_grad]
+        for p in params:
+            p.grad = None
+        loss, _ = joint_loss(lambda b: evaluate_any(algo, b), mb, adv[idx], targets[idx], cfg, g)
+        loss.backward()
+        return loss.detach(), [p.grad.clone() for p in params if p.grad is not None]
+
+    plain_loss, plain_grads = loss_and_grads(None)
+    grouped_loss, grouped_grads = loss_and_grads(groups)
+    assert torch.allclose(grouped_loss, plain_loss, rtol=1e-5, atol=1e-6)
+    assert len(grouped_grads) == len(plain_grads) > 0
+    for a, b in zip(grouped_grads, plain_grads, strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_grouping_is_skipped_when_inputs_do_not_repeat() -> None:
+    data = {"obs": torch.randn(64, 2, 5), "state": torch.randn(64, 5), "mask": torch.ones(64, 2, 3, dtype=torch.bool), "actions": torch.randint(0, 3, (64, 2))}
+    assert DistinctInputs(data).groups(torch.arange(64)) is None
+    repeated = {k: v[torch.arange(64) % 4] for k, v in data.items()}
+    first, local = DistinctInputs(repeated).groups(torch.arange(64))
+    assert first.shape[0] == 4
+    assert all(torch.equal(repeated["obs"][first[local[i]]], repeated["obs"][i]) for i in range(64))
