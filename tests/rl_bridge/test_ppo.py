@@ -78,17 +78,22 @@ def test_value_loss_takes_the_worse_of_clipped_and_unclipped() -> None:
     assert torch.allclose(clipped_value_loss(moved_past, old, target, 0.2, 10.0), torch.tensor([0.5 * 0.8**2]))
 
 
-@pytest.mark.parametrize("algo_name", ALGOS)
-def test_ppo_loss_falls_on_a_fixed_batch(algo_name: str) -> None:
+def first_batch(algo_name: str, spec: EnvSpec, cfg: PPOConfig):
+    """A fresh algorithm, its first rollout, and the advantages and targets its update will compute
+    (from a copy of its value normaliser, which the update would move)."""
     torch.manual_seed(0)
-    spec = EnvSpec("matrix", game="penalty", k=-100.0)
-    cfg = PPOConfig(n_envs=32, episode_length=8, ppo_epochs=10)
     env = spec.vec_env(cfg.n_envs, 0)
     shape = {"n_agents": 2, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions}
     algo = build(algo_name, shape, cfg, 0)
     rollout, _, _ = collect(algo.act, env, env.reset(0), cfg.episode_length)
-    # the same advantages and targets the update will compute (from a copy of its value normaliser)
     adv, targets = advantages_and_targets(rollout, copy.deepcopy(algo.value_norm), cfg)
+    return algo, rollout, adv, targets
+
+
+@pytest.mark.parametrize("algo_name", ALGOS)
+def test_ppo_loss_falls_on_a_fixed_batch(algo_name: str) -> None:
+    cfg = PPOConfig(n_envs=32, episode_length=8, ppo_epochs=10)
+    algo, rollout, adv, targets = first_batch(algo_name, EnvSpec("matrix", game="penalty", k=-100.0), cfg)
     data = rollout.flat()
 
     def loss_now() -> float:
@@ -127,14 +132,8 @@ def test_leader_timescale_scales_only_the_leaders_gradient() -> None:
 
 @pytest.mark.parametrize("algo_name", ("steer", "mappo", "mat"))
 def test_grouping_distinct_inputs_gives_the_same_loss_and_gradient(algo_name: str) -> None:
-    torch.manual_seed(0)
-    spec = EnvSpec("matrix", game="coordination")
     cfg = PPOConfig(n_envs=16, episode_length=16)
-    env = spec.vec_env(cfg.n_envs, 0)
-    shape = {"n_agents": 2, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions}
-    algo = build(algo_name, shape, cfg, 0)
-    rollout, _, _ = collect(algo.act, env, env.reset(0), cfg.episode_length)
-    adv, targets = advantages_and_targets(rollout, copy.deepcopy(algo.value_norm), cfg)
+    algo, rollout, adv, targets = first_batch(algo_name, EnvSpec("matrix", game="coordination"), cfg)
     data = rollout.flat()
     idx = torch.randperm(adv.shape[0])
     mb = {k: v[idx] for k, v in data.items()}
