@@ -112,6 +112,9 @@ def parser() -> argparse.ArgumentParser:
                    help="[ours] scale agent i's policy loss by this ** (n-1-i); 1 = the authors' STEER")
     p.add_argument("--state-token", choices=("learned", "state"), default="learned", help="STEER's t_0")
     p.add_argument("--eval-every", type=int, default=10, help="updates between greedy evaluations")
+    p.add_argument("--every-sample", action="store_true",
+                   help="compute the network on every sample, as the authors' code does, instead of once per "
+                        "distinct input (same math, slower where inputs repeat, as in the matrix games)")
     return p
 
 
@@ -122,7 +125,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
         spec = EnvSpec("matrix", game=args.game, k=args.k if args.game == "penalty" else 0.0)
     else:
         spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents)
-    cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale)
+    cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale,
+                  distinct_inputs=not args.every_sample)
     overrides = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
                  "entropy_coef": args.entropy, "lr": args.lr}
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})

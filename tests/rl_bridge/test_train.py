@@ -70,6 +70,17 @@ def test_cli_trains_exactly_the_listed_seeds(tmp_path: Path) -> None:
     assert folders == ["seed1", "seed3"]
     saved = json.loads((tmp_path / "penalty_k-100" / "mappo" / "seed3" / "config.json").read_text())
     assert saved["seed"] == 3 and saved["env"]["k"] == -100 and saved["ppo"]["total_steps"] == 200
+    assert saved["ppo"]["distinct_inputs"] is True
+
+
+def test_every_sample_trains_the_same_game_the_authors_way(tmp_path: Path) -> None:
+    """``--every-sample`` switches off the distinct-input shortcuts; the run still learns Penalty k=0."""
+    code = main(["--algo", "steer", "--game", "penalty", "--k", "0", "--seeds", "0", "--steps", "10000",
+                 "--n-envs", "100", "--episode-length", "10", "--every-sample", "--out", str(tmp_path)])
+    assert code == 0
+    saved = json.loads((tmp_path / "penalty_k0" / "steer" / "seed0" / "config.json").read_text())
+    assert saved["ppo"]["distinct_inputs"] is False
+    assert saved["final"]["greedy_score"] == 10.0
 
 
 @pytest.mark.parametrize(
