@@ -170,7 +170,8 @@ class GridHard(HardRules, GridTask):
     def rule_gate(self, state: GridState, plan: Plan, agent: AgentId) -> GateVerdict:
         """The authors' ``get_actor_feedback_or_not``: direct feedback when no empty corner of this
         agent is closer to the target than the box is; ask the LLM when the planned corner is not
-        closer or the plan makes this agent's move collide; else agree."""
+        closer (with the nearest free corner as the fix ``actor_gate="direct"`` sends) or the plan
+        makes this agent's move collide; else agree."""
         line = plan.as_dict().get(agent)
         if line is None:
             return Agree()
@@ -203,8 +204,10 @@ class GridHard(HardRules, GridTask):
         if clash is not None:
             return Suspicious(clash.strip())
         if before <= planned:
+            # a free corner of the square is closer (else DirectFeedback above): the nearest is the fix
+            best = min(free, key=lambda xy: self.nearest(xy, targets))
             return Suspicious(f"the plan does not bring {e.item} closer to target_{e.item[4:]} "
-                              f"(distance {before} -> {planned})")
+                              f"(distance {before} -> {planned})", self.place_action(e.item, best))
         return Agree()
 
     def rules_text(self) -> str:

@@ -159,8 +159,8 @@ def test_step_limit_and_success_before_the_last_step() -> None:
 
 
 @SETTINGS
-@given(scenes(GridEasy))
-def test_easy_gate_fix_is_doable_and_passes_the_gate(scene) -> None:
+@given(scenes())
+def test_gate_fix_is_doable_and_passes_the_gate(scene) -> None:
     task, state, _ = scene
     doable = task.doable(state)
     for agent, actions in doable.items():

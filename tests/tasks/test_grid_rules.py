@@ -173,6 +173,15 @@ def test_hard_rule_gate_flags_a_local_collision() -> None:
     assert isinstance(task.rule_gate(state, alone, "Agent[0.5, 0.5]"), Agree)
 
 
+def test_hard_rule_gate_fix_is_the_nearest_free_corner() -> None:
+    task, state = hard({"1.0_0.0": "box_red"}, {"1.5_1.5": "target_red"})
+    gate = lambda line: task.rule_gate(state, Plan((("Agent[0.5, 0.5]", line),)), "Agent[0.5, 0.5]")  # noqa: E731
+    astray = gate("move(box_red, position(0.0, 0.0))")  # away from the target at (1.5, 1.5)
+    assert isinstance(astray, Suspicious) and astray.fix == "move(box_red, position(1.0, 1.0))"
+    assert astray.fix in task.doable(state)["Agent[0.5, 0.5]"]
+    assert isinstance(gate(astray.fix), Agree)
+
+
 # ---------------------------------------------------------------------------- views and others
 @pytest.mark.parametrize("cls", [GridEasy, GridHard])
 def test_views_are_compact_and_complete(cls) -> None:
