@@ -62,7 +62,7 @@ class PolicyTable:
         """A table for the weights as they are now, holding the same inputs, tabulated in one
         batched call (a rollout meets most of the previous one's inputs)."""
         table = PolicyTable(self.joint_policy, self.fallback, self.n, self.a)
-        if self.inputs and not self.overflowed:
+        if self.inputs:
             obs, state, mask = (torch.stack(x) for x in zip(*self.inputs, strict=True))
             table._add(obs, state, mask, [k for k, _ in sorted(self.index.items(), key=lambda kv: kv[1])])
         return table
@@ -128,5 +128,6 @@ def rollout_act(algo: Any, n_agents: int, n_actions: int, enabled: bool = True, 
     if not enabled or joint_policy is None or n_actions**n_agents > MAX_JOINTS:
         return algo.act
     if isinstance(previous, PolicyTable):
-        return previous.renewed()
+        # a table that overflowed met too many distinct inputs to pay: decode from then on
+        return algo.act if previous.overflowed else previous.renewed()
     return PolicyTable(joint_policy, algo.act, n_agents, n_actions)

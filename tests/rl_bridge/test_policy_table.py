@@ -113,3 +113,4 @@ def test_the_table_steps_aside_where_it_cannot_pay(monkeypatch: pytest.MonkeyPat
     obs = torch.randn(8, 2, env.obs_dim)
     actions, logp, values = table(obs, obs[:, 0], torch.ones(8, 2, 3, dtype=torch.bool))
     assert table.overflowed and actions.shape == (8, 2) and logp.shape == values.shape == (8, 2)
+    assert rollout_act(algo, 2, 3, previous=table) == algo.act  # and the next rollouts decode
