@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rl_bridge.rollout import Act
+from rl_bridge.rollout import Act, input_keys
 
 MAX_JOINTS = 64
 """Largest joint action space tabulated (A ** n rows per distinct input)."""
@@ -64,21 +64,21 @@ class PolicyTable:
         table = PolicyTable(self.joint_policy, self.fallback, self.n, self.a)
         if self.inputs:
             obs, state, mask = (torch.stack(x) for x in zip(*self.inputs, strict=True))
-            table._add(obs, state, mask, [k for k, _ in sorted(self.index.items(), key=lambda kv: kv[1])])
+            table._add(obs, state, mask, list(self.index))  # keys in row order (insertion order)
         return table
 
     def _rows(self, obs: torch.Tensor, state: torch.Tensor, mask: torch.Tensor) -> np.ndarray | None:
         """Table row of every input, tabulating new ones; None once the table is full."""
-        keys = np.concatenate([obs.flatten(1).numpy(), state.flatten(1).numpy(), mask.flatten(1).numpy().astype(np.float32)], axis=1)
-        rows = [self.index.get(k.tobytes(), -1) for k in keys]
-        new = {keys[e].tobytes(): e for e, r in enumerate(rows) if r < 0}
+        keys: list[bytes] = input_keys(obs, state, mask).tolist()
+        rows = [self.index.get(k, -1) for k in keys]
+        new = {keys[e]: e for e, r in enumerate(rows) if r < 0}
         if new:
             if len(self.index) + len(new) > MAX_INPUTS:
                 self.overflowed = True
                 return None
             sel = torch.tensor(list(new.values()))
             self._add(obs[sel], state[sel], mask[sel], list(new))
-            rows = [self.index[k.tobytes()] for k in keys]
+            rows = [self.index[k] for k in keys]
         return np.asarray(rows)
 
     @torch.no_grad()

@@ -36,6 +36,13 @@ class Rollout:
         return {f.name: getattr(self, f.name).flatten(0, 1) for f in fields(self) if f.name != "last_values"}
 
 
+def input_keys(*parts: torch.Tensor) -> np.ndarray:
+    """One opaque value per sample (row of each part): its fields' float32 bytes, so equal inputs get
+    equal keys. ``np.unique`` sorts them; ``.tolist()`` gives hashable ``bytes``."""
+    rows = np.ascontiguousarray(np.concatenate([p.flatten(1).numpy().astype(np.float32) for p in parts], axis=1))
+    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+
+
 def as_tensors(arrays: Arrays) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return torch.from_numpy(arrays.obs), torch.from_numpy(arrays.state), torch.from_numpy(arrays.mask)
 

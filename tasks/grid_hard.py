@@ -190,8 +190,8 @@ class GridHard(HardRules, GridTask):
         planned = self.nearest(e.dest, targets)
         free = [self.corner_xy(k) for k in self.corners_of(e.cell)
                 if k != box_corner and not state.places[k]]
-        best_free = min((self.nearest(xy, targets) for xy in free), default=float("inf"))
-        if best_free >= before:
+        best = min(free, key=lambda xy: self.nearest(xy, targets), default=None)
+        if best is None or self.nearest(best, targets) >= before:
             return DirectFeedback(
                 "You cannot plan any actions for the box because you cannot move it closer to the "
                 f"target. Let {self.best_agent(self.corner_xy(box_corner), targets)} move the box to "
@@ -204,8 +204,7 @@ class GridHard(HardRules, GridTask):
         if clash is not None:
             return Suspicious(clash.strip())
         if before <= planned:
-            # a free corner of the square is closer (else DirectFeedback above): the nearest is the fix
-            best = min(free, key=lambda xy: self.nearest(xy, targets))
+            # the nearest free corner is closer (else DirectFeedback above): it is the fix
             return Suspicious(f"the plan does not bring {e.item} closer to target_{e.item[4:]} "
                               f"(distance {before} -> {planned})", self.place_action(e.item, best))
         return Agree()

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rl_bridge.rollout import Rollout
+from rl_bridge.rollout import Rollout, input_keys
 
 
 @dataclass
@@ -188,9 +188,7 @@ class DistinctInputs:
     """
 
     def __init__(self, data: dict[str, torch.Tensor]):
-        rows = np.ascontiguousarray(np.concatenate([data[k].flatten(1).numpy().astype(np.float32) for k in INPUT_FIELDS], axis=1))
-        as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-        _, inverse = np.unique(as_bytes, return_inverse=True)
+        _, inverse = np.unique(input_keys(*(data[k] for k in INPUT_FIELDS)), return_inverse=True)
         self.inverse = torch.from_numpy(inverse.reshape(-1))
 
     def groups(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
