@@ -5,7 +5,8 @@ LLAMAC_LOCAL_URL), the gateway with its budget, the LLaMAC step graph inside the
 Prints wall time, steps, success, calls and tokens of the episode.
 
     .venv/bin/python benchmarks/episode_wall_time.py [--instance 0] [--size 2x2] [--coordinator llamac]
-        [--critics split|merged] [--actor-context shared|local] [--actor-gate ask|direct] [--max-steps N]
+        [--critics split|merged] [--actor-context shared|local] [--actor-gate ask|direct|apply]
+        [--assessor always|on-disagreement] [--max-steps N]
 """
 
 from __future__ import annotations
@@ -71,10 +72,13 @@ def main() -> None:
     parser.add_argument("--coordinator", choices=("llamac", "hmas2"), default="llamac")
     parser.add_argument("--critics", choices=("split", "merged"), default="split")
     parser.add_argument("--actor-context", choices=("shared", "local"), default="shared")
-    parser.add_argument("--actor-gate", choices=("ask", "direct"), default="ask")
+    parser.add_argument("--actor-gate", choices=("ask", "direct", "apply"), default="ask")
+    parser.add_argument("--assessor", choices=("always", "on-disagreement"), default="always")
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (per-step figures only)")
     args = parser.parse_args()
-    config = LLaMACConfig(critics=args.critics, actor_context=args.actor_context, actor_gate=args.actor_gate)
+    config = LLaMACConfig(
+        critics=args.critics, actor_context=args.actor_context, actor_gate=args.actor_gate, assessor=args.assessor
+    )
     settings = Settings()
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
     rows, cols = (int(x) for x in args.size.lower().split("x"))
@@ -95,6 +99,8 @@ def main() -> None:
         "feedback",
         "llm_calls",
         "gate_skips",
+        "gate_fixes",
+        "assessor_skips",
         "prompt_tokens",
         "completion_tokens",
         "tokens",

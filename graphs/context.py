@@ -25,10 +25,13 @@ class CoordinatorConfig:
     memory fills its window. HMAS-2 agents always get the shared prefix: they see every agent's state
     and the history by design."""
 
-    actor_gate: Literal["ask", "direct"] = "ask"
+    actor_gate: Literal["ask", "direct", "apply"] = "ask"
     """LLaMAC actors whose rule gate doubts their line and knows a better action (``Suspicious.fix``):
     ``ask`` (default, the paper's actor) asks the LLM all the same; ``direct`` objects with the fix
-    without an LLM call. HMAS-2 agents are always asked."""
+    without an LLM call, and the assessor revises; ``apply`` takes the fix itself: when every objection
+    of a round is such a fix and the patched plan passes the task's check, it is the step's plan with no
+    revision call (otherwise the round goes to the assessor as with ``direct``). HMAS-2 agents are
+    always asked."""
 
     objection_rounds: int | None = None
     """Actor confirmation rounds per step; ``None`` derives it from ``task.family`` (1 Easy, 3 Hard)."""
@@ -51,6 +54,11 @@ class LLaMACConfig(CoordinatorConfig):
     critics: Literal["split", "merged"] = "split"
     """``split``: exploration and exploitation critics as two concurrent calls (the paper's description);
     ``merged``: the authors' single call asking for both plans."""
+
+    assessor: Literal["always", "on-disagreement"] = "always"
+    """``always`` (default, the paper's TripletCritic): the assessor is asked every step;
+    ``on-disagreement``: when both critics propose the same plan it is taken without the assessor's call
+    (the syntax check and the actors still check it)."""
 
 
 @dataclass(frozen=True)

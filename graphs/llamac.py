@@ -35,7 +35,7 @@ from graphs.prompts.shared import messages
 from graphs.state import StepState, Suggestion, call_counters
 from graphs.step import context, run_step
 from llamac.gateway import BudgetExhausted, Gateway, Role
-from tasks.base import Task
+from tasks.base import Plan, Task
 from tasks.coordinator import Decision, StepMemory
 
 ASSESSOR = "assessor"
@@ -89,14 +89,46 @@ async def critic_pair(state: StepState, runtime: Runtime[CoordinatorContext]) ->
     return {"suggestions": suggestions, "counters": counters}
 
 
+def agreed_plan(task: Task, suggestions: Sequence[Suggestion]) -> str | None:
+    """The critics' common plan when both proposed the same assignments (in any order), else ``None``.
+
+    Then the assessor has nothing to weigh: its veracity check is the syntax check's, which still runs.
+    """
+    if len(suggestions) != 2:
+        return None
+    plans = [task.parse_plan(s.text) for s in suggestions]
+    if not all(isinstance(p, Plan) for p in plans) or plans[0].as_dict() != plans[1].as_dict():
+        return None
+    return suggestions[0].text
+
+
+def assessor_node(config: LLaMACConfig):
+    """The assessor; with ``assessor="on-disagreement"`` the step's first request is skipped when the
+    critics agree (counted in ``assessor_skips``), and the agreed plan is its answer. Repairs and
+    revisions extend the same conversation, so they read as if the assessor had issued that plan."""
+    ask = plan_node(Role.ASSESSOR, lambda s: assessor_prompt.instruction(s.get("suggestions", [])))
+
+    async def assess(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
+        if config.assessor == "on-disagreement" and not state.get("base_messages") and not state.get("end_reason"):
+            suggestions = state.get("suggestions", [])
+            agreed = agreed_plan(runtime.context.task, suggestions)
+            if agreed is not None:
+                return {
+                    "base_messages": messages(state["prefix"], assessor_prompt.instruction(suggestions)),
+                    "plan_answer": agreed,
+                    "counters": {"assessor_skips": 1},
+                }
+        return await ask(state, runtime)
+
+    return assess
+
+
 def build_llamac_graph(config: LLaMACConfig | None = None) -> CompiledStateGraph:
     """Compile the step graph; the task and gateway come per run as the runtime context."""
     config = config or LLaMACConfig()
     graph = StateGraph(StepState, context_schema=CoordinatorContext)
     graph.add_node("context", context)
-    graph.add_node(
-        ASSESSOR, plan_node(Role.ASSESSOR, lambda s: assessor_prompt.instruction(s.get("suggestions", [])))
-    )
+    graph.add_node(ASSESSOR, assessor_node(config))
     graph.add_node(SYNTAX_CHECK, syntax_check)
     graph.add_node(ACTOR, actor)
     graph.add_node(GATHER, gather_objections)

@@ -2,7 +2,8 @@
 
 LLaMAC actors run their task's ``rule_gate`` first and call the LLM only on a suspicious line (``Agree``:
 no call, counted as a gate skip; ``DirectFeedback``: the rule's objection, no call; a suspicious line
-whose gate knows the fix: that fix as the objection, no call, when ``actor_gate`` is ``direct``).
+whose gate knows the fix: that fix as the objection, no call, when ``actor_gate`` is ``direct``, or that
+fix taken in place of the line, with no revision call, when it is ``apply``).
 HMAS-2 agents are all asked. Actors are fanned out with LangGraph ``Send`` (one task per agent, run
 concurrently in one superstep) and their objections are gathered by the ``objections`` reducer. Any
 objection costs +1 Feedback and asks for a revision; the revised plan is syntax-checked and confirmed
@@ -10,6 +11,8 @@ again, until a round passes without objection or the round limit is reached.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from langgraph.graph import END
 from langgraph.runtime import Runtime
@@ -22,7 +25,7 @@ from graphs.prompts import assessor as follow_ups
 from graphs.prompts.shared import messages
 from graphs.state import ActorInput, Objection, StepState, call_counters
 from llamac.gateway import BudgetExhausted, ChatMessage, Role
-from tasks.base import Agree, DirectFeedback
+from tasks.base import Agree, DirectFeedback, Plan
 
 ACTOR = "actor"
 GATHER = "gather_objections"
@@ -68,9 +71,9 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
             return {"counters": {"gate_skips": 1}}
         if isinstance(verdict, DirectFeedback):
             return {"objections": [Objection(agent, verdict.text, job["round"], "rule")]}
-        if verdict.fix is not None and ctx.config.actor_gate == "direct":
+        if verdict.fix is not None and ctx.config.actor_gate in ("direct", "apply"):
             text = f"{plan.as_dict()[agent]}: {verdict.reason}; take {verdict.fix} instead"
-            return {"objections": [Objection(agent, text, job["round"], "rule")]}
+            return {"objections": [Objection(agent, text, job["round"], "rule", verdict.fix)]}
         role = Role.ACTOR
         instruction = actor_prompts.llamac_actor(
             agent, ctx.task.actor_view(job["env_state"], agent, plan), verdict.reason
@@ -99,8 +102,25 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
     return {"counters": counters, "objections": [Objection(agent, answer, job["round"], "llm")]}
 
 
-async def gather_objections(state: StepState) -> dict:
-    """Fan-in of one confirmation round: any objection asks the planner for a revision (+1 Feedback)."""
+def applied_fixes(raised: Sequence[Objection], plan: Plan, env_state: object, ctx: CoordinatorContext) -> Plan | None:
+    """The plan with the actors' own fixes in place of their lines, when ``apply`` may take it.
+
+    Only when every objection of the round is a rule fix (an LLM objection needs the assessor) and the
+    patched plan passes the task's check (Grid Hard: two fixes may aim at one corner); else ``None``.
+    """
+    if ctx.config.actor_gate != "apply" or any(o.fix is None for o in raised):
+        return None
+    fixes = {o.agent: o.fix for o in raised}
+    patched = Plan(tuple((agent, fixes.get(agent, action)) for agent, action in plan.assignments))
+    return None if ctx.task.validate_plan(env_state, patched) else patched
+
+
+async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
+    """Fan-in of one confirmation round: any objection asks the planner for a revision (+1 Feedback).
+
+    Under ``actor_gate="apply"`` a round whose objections are all rule fixes ends the step with the
+    patched plan instead (no revision call, no Feedback: the critic is not asked again).
+    """
     this_round = state.get("round", 0)
     update: dict = {"round": this_round + 1}
     if state.get("end_reason"):
@@ -109,7 +129,12 @@ async def gather_objections(state: StepState) -> dict:
     raised = sorted(
         (o for o in state.get("objections", []) if o.round == this_round), key=lambda o: order.get(o.agent, 0)
     )
-    if raised:
+    patched = applied_fixes(raised, state["plan"], state["env_state"], runtime.context) if raised else None
+    if patched is not None:
+        update["plan"] = patched
+        update["fixed_round"] = this_round
+        update["counters"] = {"gate_fixes": len(raised)}
+    elif raised:
         update["counters"] = {"feedback": 1, "objection_rounds": 1}
         update["base_messages"] = list(state["base_messages"]) + [
             ChatMessage("assistant", state["plan_answer"]),
@@ -126,7 +151,10 @@ def route_objections(replan_node: str):
     def route(state: StepState) -> str:
         if state.get("end_reason"):
             return END
-        raised = any(o.round == state["round"] - 1 for o in state.get("objections", []))
+        last = state["round"] - 1
+        if state.get("fixed_round") == last:  # the actors' fixes were applied: the plan stands
+            return END
+        raised = any(o.round == last for o in state.get("objections", []))
         return replan_node if raised else END
 
     return route

@@ -25,6 +25,8 @@ COUNTERS = (
     "syntax_repairs",
     "objection_rounds",
     "gate_skips",
+    "gate_fixes",
+    "assessor_skips",
     "invalid_answers",
     "retries",
     "plan_rounds",
@@ -72,6 +74,8 @@ class Objection:
     text: str
     round: int
     source: Literal["llm", "rule"]
+    fix: str | None = None
+    """The action the actor's rule gate would take instead (``actor_gate="apply"`` may take it)."""
 
     def line(self) -> str:
         return f"{self.agent}: {self.text}"
@@ -100,6 +104,8 @@ class StepState(TypedDict, total=False):
     round: int
     """Confirmation rounds done this step."""
     objections: Annotated[list[Objection], operator.add]
+    fixed_round: int
+    """The confirmation round whose objections were all rule fixes, applied to the plan (``apply``)."""
     counters: Annotated[dict[str, float], add_counters]
     end_reason: Annotated[str | None, first_reason]
 
@@ -131,6 +137,8 @@ def decision_from(final: StepState) -> Decision:
         "plan_text": final.get("plan_answer", ""),
         "suggestions": [s.text for s in final.get("suggestions", [])],
         "objections": [o.line() for o in final.get("objections", [])],
+        "applied_fixes": [f"{o.agent}: {o.fix}" for o in final.get("objections", [])
+                          if o.fix is not None and o.round == final.get("fixed_round")],
         "plan_errors": [e.message() for e in final.get("plan_errors", ())],
     }
     return Decision(joint_action=joint, counters=counters, end_reason=end_reason, notes=notes)

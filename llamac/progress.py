@@ -123,6 +123,7 @@ SUMMARY_ROWS = (
     ("Tokens", "Tokens", "tokens"),
     ("LLM calls", "Calls", "llm_calls"),
     ("Gate skips", "Skips", "gate_skips"),
+    ("Gate fixes applied", "Fixes", "gate_fixes"),
     ("Invalid answers", "Invalid", "invalid_answers"),
     ("Retries", "Retries", "retries"),
     ("Cached prompt tokens", "Cached", "cached_tokens"),

@@ -42,6 +42,7 @@ METRICS = (
     "cached_tokens",
     "llm_calls",
     "gate_skips",
+    "gate_fixes",
     "invalid_answers",
     "retries",
     "plan_rounds",

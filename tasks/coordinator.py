@@ -32,7 +32,7 @@ class Decision:
 
     ``end_reason`` stops the episode without executing (``syntactic_error``, ``budget_exhausted``).
     ``counters`` are summed into the episode metrics: ``llm_calls``, ``prompt_tokens``,
-    ``completion_tokens``, ``cached_tokens``, ``feedback``, ``gate_skips``, ``invalid_answers``,
+    ``completion_tokens``, ``cached_tokens``, ``feedback``, ``gate_skips``, ``gate_fixes``, ``invalid_answers``,
     ``retries``, ``plan_rounds`` ... (absent = 0).
     """
 

@@ -94,6 +94,7 @@ def build_coordinator(spec: CoordinatorSpec, task: Task, runtime: LLMRuntime | N
         assert runtime is not None
         return LLaMACCoordinator(runtime.gateway, LLaMACConfig(critics=spec.critics, actor_context=spec.actor_context,
                                                                actor_gate=spec.actor_gate,
+                                                               assessor=spec.assessor,
                                                                objection_rounds=spec.rounds))
     if spec.name == "hmas2":
         from graphs.context import HMAS2Config

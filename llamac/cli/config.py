@@ -45,7 +45,8 @@ class CoordinatorSpec(BaseModel):
     policy: str | None = None
     critics: Literal["split", "merged"] = "split"
     actor_context: Literal["shared", "local"] = "shared"
-    actor_gate: Literal["ask", "direct"] = "ask"
+    actor_gate: Literal["ask", "direct", "apply"] = "ask"
+    assessor: Literal["always", "on-disagreement"] = "always"
     rounds: int | None = None
     local_model: str | None = None
 
@@ -101,6 +102,7 @@ def new_config(args: argparse.Namespace, argv: list[str], specs: list[TaskSpec],
         argv=list(argv),
         coordinator=CoordinatorSpec(name=args.coordinator, policy=args.policy, critics=args.critics,
                                     actor_context=args.actor_context, actor_gate=args.actor_gate,
+                                    assessor=args.assessor,
                                     rounds=args.rounds, local_model=args.local_model),
         episodes=[EpisodeSpec(index=i, task=s, thread_id=f"{run_id}/ep{i:03d}") for i, s in enumerate(specs)],
         max_steps=args.max_steps,

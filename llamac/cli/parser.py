@@ -65,9 +65,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--actor-context", choices=("shared", "local"), default="shared",
                    help="LLaMAC actors see the step's shared prefix (prefix-cache friendly) or only the rules "
                         "and their own view (fewer billed tokens)")
-    p.add_argument("--actor-gate", choices=("ask", "direct"), default="ask",
+    p.add_argument("--actor-gate", choices=("ask", "direct", "apply"), default="ask",
                    help="LLaMAC actors whose rule gate knows a better action: ask the LLM all the same (ask, "
-                        "the paper's actor) or object with that action without a call (direct)")
+                        "the paper's actor), object with that action without a call (direct), or take it without a "
+                        "call when the patched plan passes the check, skipping the assessor's revision (apply)")
+    p.add_argument("--assessor", choices=("always", "on-disagreement"), default="always",
+                   help="LLaMAC: ask the assessor every step (always, the paper's) or only when the two "
+                        "critics propose different plans (on-disagreement)")
     p.add_argument("--rounds", type=_nonnegative_int, default=None,
                    help="plan-confirmation rounds per step (default: 3 on Hard grids, else 1)")
     p.add_argument("--max-steps", type=_positive_int, default=None, help="stop an episode after this many steps")

@@ -91,6 +91,67 @@ async def test_direct_actor_gate_objects_with_the_fix_without_an_llm_call():
     assert decision.counters["feedback"] == 0
 
 
+async def test_apply_actor_gate_takes_the_fixes_without_a_revision_call():
+    task = ToyLineTask(gate=lambda a: Suspicious("not closer", fix="wait") if a == "Agent[0]" else Agree())
+    gw = scripted_gateway(answers())
+    decision = await decide(task, gw, actor_gate="apply")
+    assert dict(decision.joint_action) == {"Agent[0]": "wait", "Agent[1]": "step"}
+    assert decision.counters["llm_calls"] == 3  # two critics + assessor; no actor, no revision
+    assert not gw.of(Role.ACTOR) and len(gw.of(Role.ASSESSOR)) == 1
+    assert decision.counters["gate_fixes"] == 1 and decision.counters["gate_skips"] == 1
+    assert decision.counters["feedback"] == 0 and decision.counters["objection_rounds"] == 0
+    assert decision.notes["applied_fixes"] == ["Agent[0]: wait"]
+
+
+async def test_apply_actor_gate_sends_the_round_to_the_assessor_when_it_cannot_apply():
+    # one actor has no fix: its LLM objects, so the whole round goes to the assessor as with "direct"
+    task = ToyLineTask(gate=lambda a: Suspicious("not closer", fix="wait") if a == "Agent[0]" else Suspicious("d"))
+    gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS), actor="No, wait."))
+    decision = await decide(task, gw, actor_gate="apply")
+    assert [c.agent for c in gw.of(Role.ACTOR)] == ["Agent[1]"]
+    assert "Agent[0]: step: not closer; take wait instead" in gw.of(Role.ASSESSOR)[1].messages[-1].content
+    assert decision.counters["gate_fixes"] == 0 and decision.counters["feedback"] == 1
+    assert decision.notes["applied_fixes"] == []
+    # a fix the task's check refuses (not doable here) is not applied either: the assessor revises
+    task = ToyLineTask(gate=lambda a: Suspicious("not closer", fix="jump") if a == "Agent[0]" else Agree())
+    gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS)))
+    decision = await decide(task, gw, actor_gate="apply")
+    assert len(gw.of(Role.ASSESSOR)) == 2 and decision.counters["gate_fixes"] == 0
+    assert dict(decision.joint_action) == {"Agent[0]": "wait", "Agent[1]": "step"}
+
+
+async def test_assessor_on_disagreement_skips_the_call_when_the_critics_agree():
+    reordered = json.dumps({"Agent[1]": "step", "Agent[0]": "step"})  # same plan, lines in another order
+    gw = scripted_gateway(answers(critic=reordered))
+    decision = await decide(ToyLineTask(), gw, assessor="on-disagreement")
+    assert dict(decision.joint_action) == {"Agent[0]": "step", "Agent[1]": "step"}
+    assert not gw.of(Role.ASSESSOR) and decision.counters["llm_calls"] == 2
+    assert decision.counters["assessor_skips"] == 1 and decision.counters["plan_rounds"] == 1
+    gw = scripted_gateway(answers(critic=reordered))  # the default asks it all the same
+    decision = await decide(ToyLineTask(), gw)
+    assert len(gw.of(Role.ASSESSOR)) == 1 and decision.counters["assessor_skips"] == 0
+
+
+async def test_assessor_on_disagreement_is_asked_when_the_critics_differ_and_for_revisions():
+    def differing(role, agent, messages):
+        if role == "explore_critic":
+            return ONE_WAITS
+        return answers()(role, agent, messages)
+
+    gw = scripted_gateway(differing)
+    decision = await decide(ToyLineTask(), gw, assessor="on-disagreement")
+    assert len(gw.of(Role.ASSESSOR)) == 1 and decision.counters["assessor_skips"] == 0
+    # critics agree, an actor objects: the revision is the assessor's, on top of the skipped first answer
+    gw = scripted_gateway(answers(assessor=(ONE_WAITS,), actor="No, Agent[0] should wait."))
+    decision = await decide(ToyLineTask(gate=lambda a: Suspicious("doubt")), gw, assessor="on-disagreement")
+    calls = gw.of(Role.ASSESSOR)
+    assert len(calls) == 1 and decision.counters["assessor_skips"] == 1
+    assert calls[0].messages[-2].role == "assistant" and json.loads(calls[0].messages[-2].content) == json.loads(BOTH_STEP)
+    assert "Two critics suggested plans" in calls[0].messages[-3].content
+    assert dict(decision.joint_action) == {"Agent[0]": "wait", "Agent[1]": "step"}
+    assert decision.counters["feedback"] == 1
+
+
 async def test_objection_makes_the_assessor_revise_once_on_easy():
     gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS), actor="Wait, Agent[0] should wait."))
     task = ToyLineTask(gate=lambda a: Suspicious("doubt"))

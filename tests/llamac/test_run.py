@@ -257,3 +257,22 @@ def test_resuming_a_postgres_run_without_the_url_is_a_one_line_error(tmp_path, c
     capsys.readouterr()
     code, _, err = _run(capsys, "resume", "r")
     assert code == 2 and err.strip() == "error: this run is checkpointed in PostgreSQL: set LLAMAC_CHECKPOINT_URL to resume it"
+
+
+def test_llamac_knobs_reach_the_run_config_and_the_coordinator(tmp_path):
+    from types import SimpleNamespace
+
+    from llamac.cli.build import build_coordinator
+    from llamac.cli.config import CoordinatorSpec, new_config, task_specs
+    from llamac.cli.parser import parse_args
+    from llamac.settings import Settings
+
+    argv = ["grid", "--size", "2x2", "--actor-gate", "apply", "--assessor", "on-disagreement"]
+    args = parse_args(argv)
+    specs = task_specs(args, (2, 2))
+    config = new_config(args, argv, specs, tmp_path / "r", Settings())
+    spec = CoordinatorSpec(**json.loads(config.model_dump_json())["coordinator"])  # as resume reads it back
+    assert spec.actor_gate == "apply" and spec.assessor == "on-disagreement"
+    coordinator = build_coordinator(spec, None, SimpleNamespace(gateway=None))
+    assert coordinator.config.actor_gate == "apply" and coordinator.config.assessor == "on-disagreement"
+    assert parse_args(["grid", "--size", "2x2"]).assessor == "always"
