@@ -105,7 +105,7 @@ def main() -> None:
         "completion_tokens",
         "tokens",
     )
-    print(json.dumps({k: summary[k] for k in keys}))
+    print(json.dumps({k: summary.get(k) for k in keys}))
     print(
         f"episode wall time {wall:.1f} s (target < {TARGET_S:.0f} s: {'met' if wall < TARGET_S else 'missed'}); "
         f"{wall / max(summary['steps'], 1):.1f} s per step, {summary['llm_calls'] / max(summary['steps'], 1):.1f} calls per step, "

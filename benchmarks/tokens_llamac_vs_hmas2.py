@@ -15,7 +15,7 @@ evaluates far fewer: its log (kept beside the JSONL, ``<out>.server.log``) has o
 the uncached prompt tokens per step as well.
 
     nice .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl [--n2x4 3]
-        [--actor-gate direct|apply] [--assessor on-disagreement]
+        [--critics merged] [--actor-gate direct|apply] [--assessor on-disagreement]
                                   # LLaMAC's knobs; HMAS-2 is the same either way. One file per setting
         [--coordinators llamac]   # one coordinator per process (two cores); concatenate the files to report
     .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl --report
@@ -181,6 +181,7 @@ async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[
                 "model": settings.model_for("assessor"),
                 "actor_gate": (config or LLaMACConfig()).actor_gate,
                 "assessor": (config or LLaMACConfig()).assessor,
+                "critics": (config or LLaMACConfig()).critics,
                 **{k: v for k, v in summary.items() if k != "task_metrics"},
             }
             calls = int(summary["llm_calls"])
@@ -204,6 +205,7 @@ def main() -> None:
     parser.add_argument("--n2x4", type=int, default=3)
     parser.add_argument("--first2x2", type=int, default=0, help="first Easy 2x2 instance to play (default 0)")
     parser.add_argument("--actor-gate", choices=("ask", "direct", "apply"), default="ask", help="LLaMAC's actor gate")
+    parser.add_argument("--critics", choices=("split", "merged"), default="split", help="LLaMAC's critics")
     parser.add_argument("--assessor", choices=("always", "on-disagreement"), default="always",
                         help="LLaMAC's assessor")
     parser.add_argument("--coordinators", default="llamac,hmas2", help="which to play, comma-separated")
@@ -212,7 +214,7 @@ def main() -> None:
     args = parser.parse_args()
     log = args.server_log or server_log_of(args.out)
     order = plan(args.n2x2, args.n2x4, args.first2x2)
-    config = LLaMACConfig(actor_gate=args.actor_gate, assessor=args.assessor)
+    config = LLaMACConfig(critics=args.critics, actor_gate=args.actor_gate, assessor=args.assessor)
     coordinators = tuple(c for c in args.coordinators.split(",") if c)
     if not coordinators or set(coordinators) - {"llamac", "hmas2"}:
         parser.error("--coordinators takes llamac and/or hmas2")

@@ -124,6 +124,7 @@ SUMMARY_ROWS = (
     ("LLM calls", "Calls", "llm_calls"),
     ("Gate skips", "Skips", "gate_skips"),
     ("Gate fixes applied", "Fixes", "gate_fixes"),
+    ("Assessor calls skipped", "No assessor", "assessor_skips"),
     ("Invalid answers", "Invalid", "invalid_answers"),
     ("Retries", "Retries", "retries"),
     ("Cached prompt tokens", "Cached", "cached_tokens"),

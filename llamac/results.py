@@ -43,6 +43,7 @@ METRICS = (
     "llm_calls",
     "gate_skips",
     "gate_fixes",
+    "assessor_skips",
     "invalid_answers",
     "retries",
     "plan_rounds",
