@@ -31,6 +31,7 @@ from tasks.base import Plan
 from tasks.coordinator import Decision, StepMemory
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
+from tests.conftest import RECORD_URL
 
 MAX_STEPS = 3
 TASKS = {
@@ -116,3 +117,41 @@ async def test_recorded_episode(coordinator: str, task_key: str, recorded_settin
         assert any("explore_critic" in r for r in roles) and any("assessor" in r for r in roles)
     else:
         assert any("planner" in r for r in roles) and not any("critic" in r for r in roles)
+
+
+LEAN = LLaMACConfig(critics="merged", actor_gate="apply", assessor="on-disagreement")
+"""The fewest calls LLaMAC makes: one critic-pair call, the assessor only when the two plans differ, and
+actors that take their rule gate's fix themselves."""
+
+
+@pytest.mark.vcr
+async def test_recorded_lean_llamac_episode(make_settings, vcr, record_mode) -> None:
+    # room for the pair's two plans (the other recorded tests cap answers at 128 tokens)
+    settings = make_settings(local_url=RECORD_URL, max_output_tokens=384, max_retries=0)
+    task = GridEasy.from_instance(2, 2, 2)
+    gateway = LLMGateway(settings, "llamac-lean", budget=InProcessBudget("rec", None))
+    checked = CheckedCoordinator(LLaMACCoordinator(gateway, LEAN))
+    ctx = EpisodeContext(task=task, coordinator=checked, max_steps=MAX_STEPS)
+    summary = await play_episode(ctx, checkpointer=InMemorySaver(), thread_id="recorded-lean")
+
+    calls = recorded_calls(vcr)
+    if record_mode == "none":
+        assert vcr.all_played
+    assert summary["llm_calls"] == len(calls)
+    assert summary["prompt_tokens"] == sum(u["prompt_tokens"] for _, u in calls)
+    assert summary["completion_tokens"] == sum(u["completion_tokens"] for _, u in calls)
+    assert summary["feedback"] == feedback_recount(calls)
+    firsts = [m[-1]["content"] for m, _ in calls]
+    pair = [c for c in firsts if c.startswith("You are the critic.")]
+    assessed = [c for c in firsts if c.startswith("You are the assessor.")]
+    assert len(pair) == summary["steps"] == len(checked.decisions)  # one critic-pair call per step
+    assert not any("checking your own line" in c for c in firsts)  # no actor was asked
+    counters = summary["counters"]
+    # the assessor's first request is made exactly in the steps whose two plans differed
+    assert len(assessed) == summary["steps"] - counters["assessor_skips"]
+    fixes = [line for d in checked.decisions for line in d.notes["applied_fixes"]]
+    assert counters["gate_fixes"] == len(fixes)
+    for d in checked.decisions:
+        for line in d.notes["applied_fixes"]:
+            agent, fix = line.split(": ", 1)
+            assert d.joint_action[agent] == fix  # the executed line is the actor's fix
