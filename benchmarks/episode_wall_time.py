@@ -101,6 +101,7 @@ def main() -> None:
         "gate_skips",
         "gate_fixes",
         "assessor_skips",
+        "plan_lines",
         "prompt_tokens",
         "completion_tokens",
         "tokens",

@@ -86,6 +86,15 @@ def report(path: Path) -> None:
                 f"all tok/step {statistics.mean(total_per_step) if total_per_step else float('nan'):.0f} "
                 f"tokens/episode {statistics.mean(r['tokens'] for r in eps):.0f}"
             )
+            lines = sum(r.get("plan_lines", 0) for r in eps)
+            if lines and all("plan_lines" in r for r in eps):
+                fixed = sum(r.get("gate_fixes", 0) for r in eps)
+                skipped = sum(r.get("assessor_skips", 0) for r in eps)
+                print(
+                    f"Easy {size} {coordinator:<6} executed plan lines {lines:.0f}, of which the actors' rule-gate "
+                    f"fixes {fixed:.0f} ({100 * fixed / lines:.0f} %); assessor calls skipped in {skipped:.0f} of "
+                    f"{sum(r['steps'] for r in eps)} steps"
+                )
         both = {}
         for r in mine:
             both.setdefault(r["instance"], {})[r["coordinator"]] = r

@@ -249,6 +249,7 @@ def episode_summary(
         "gate_skips": c.get("gate_skips", 0.0),
         "gate_fixes": c.get("gate_fixes", 0.0),
         "assessor_skips": c.get("assessor_skips", 0.0),
+        "plan_lines": c.get("plan_lines", 0.0),
         "invalid_answers": c.get("invalid_answers", 0.0),
         "retries": c.get("retries", 0.0),
         "plan_rounds": c.get("plan_rounds", 0.0),

@@ -27,6 +27,7 @@ COUNTERS = (
     "gate_skips",
     "gate_fixes",
     "assessor_skips",
+    "plan_lines",
     "invalid_answers",
     "retries",
     "plan_rounds",
@@ -133,6 +134,7 @@ def decision_from(final: StepState) -> Decision:
     end_reason = final.get("end_reason")
     plan = final.get("plan")
     joint = plan.as_dict() if plan is not None and end_reason is None else {}
+    counters["plan_lines"] = float(len(joint))  # executed lines: gate_fixes / plan_lines is the rules' share
     notes = {
         "plan_text": final.get("plan_answer", ""),
         "suggestions": [s.text for s in final.get("suggestions", [])],

@@ -44,6 +44,7 @@ METRICS = (
     "gate_skips",
     "gate_fixes",
     "assessor_skips",
+    "plan_lines",
     "invalid_answers",
     "retries",
     "plan_rounds",

@@ -101,6 +101,7 @@ async def test_apply_actor_gate_takes_the_fixes_without_a_revision_call():
     assert decision.counters["gate_fixes"] == 1 and decision.counters["gate_skips"] == 1
     assert decision.counters["feedback"] == 0 and decision.counters["objection_rounds"] == 0
     assert decision.notes["applied_fixes"] == ["Agent[0]: wait"]
+    assert decision.counters["plan_lines"] == 2  # so half of this plan's lines are the gate's
 
 
 async def test_apply_actor_gate_sends_the_round_to_the_assessor_when_it_cannot_apply():
