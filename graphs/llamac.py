@@ -4,6 +4,9 @@
             -> assessor -> syntax check (re-plan <= 6) -> actors (Send, rule gate first)
             -> objections -> assessor revises ... until a round without objection or the round limit
 
+Our knobs (defaults are the paper's): ``assessor="on-disagreement"`` skips the assessor's first call when
+both critics propose the same plan; ``actor_gate="apply"`` lets actors take their gate's fix themselves.
+
 The graph is task-agnostic: it sees only the Task protocol (text views, parser, validator, rule gate),
 so Grid Easy, Grid Hard and Resource Allocation run through the same nodes. The episode loop
 (``graphs/episode.py``) executes the returned plan and keeps memory.
