@@ -82,5 +82,6 @@ def main() -> None:
             rate = steps_per_second(algo, spec, cfg, args.updates)
             print(f"{task:16} {layout:7} {algo:6} {plain:13,.0f} {rate:16,.0f} {plain / AUTHORS_STEPS_PER_S:8.2f}x -> {rate / AUTHORS_STEPS_PER_S:5.2f}x")
 
+
 if __name__ == "__main__":
     main()

@@ -109,15 +109,18 @@ def assessor_node(config: LLaMACConfig):
     """The assessor; with ``assessor="on-disagreement"`` the step's first request is skipped when the
     critics agree (counted in ``assessor_skips``), and the agreed plan is its answer. Repairs and
     revisions extend the same conversation, so they read as if the assessor had issued that plan."""
-    ask = plan_node(Role.ASSESSOR, lambda s: assessor_prompt.instruction(s.get("suggestions", [])))
+
+    def first_instruction(state: StepState) -> str:
+        return assessor_prompt.instruction(state.get("suggestions", []))
+
+    ask = plan_node(Role.ASSESSOR, first_instruction)
 
     async def assess(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
         if config.assessor == "on-disagreement" and not state.get("base_messages") and not state.get("end_reason"):
-            suggestions = state.get("suggestions", [])
-            agreed = agreed_plan(runtime.context.task, suggestions)
+            agreed = agreed_plan(runtime.context.task, state.get("suggestions", []))
             if agreed is not None:
                 return {
-                    "base_messages": messages(state["prefix"], assessor_prompt.instruction(suggestions)),
+                    "base_messages": messages(state["prefix"], first_instruction(state)),
                     "plan_answer": agreed,
                     "counters": {"assessor_skips": 1},
                 }

@@ -101,7 +101,8 @@ class Suspicious:
     reason: str
     fix: str | None = None
     """An action the rule check knows beats the line, when it knows one. The paper's actor still asks
-    its LLM; with LLaMAC's ``actor_gate="direct"`` the actor objects with this fix instead."""
+    its LLM; with LLaMAC's ``actor_gate="direct"`` the actor objects with this fix instead, and with
+    ``actor_gate="apply"`` it takes the fix itself."""
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ class Decision:
 
     ``end_reason`` stops the episode without executing (``syntactic_error``, ``budget_exhausted``).
     ``counters`` are summed into the episode metrics: ``llm_calls``, ``prompt_tokens``,
-    ``completion_tokens``, ``cached_tokens``, ``feedback``, ``gate_skips``, ``gate_fixes``, ``invalid_answers``,
-    ``retries``, ``plan_rounds`` ... (absent = 0).
+    ``completion_tokens``, ``cached_tokens``, ``feedback``, ``gate_skips``, ``gate_fixes``, ``assessor_skips``,
+    ``plan_lines``, ``invalid_answers``, ``retries``, ``plan_rounds`` ... (absent = 0).
     """
 
     joint_action: JointAction

@@ -219,7 +219,8 @@ class GridEasy(GridTask):
 
     def rule_gate(self, state: GridState, plan: Plan, agent: AgentId) -> GateVerdict:
         """Agree when the line matches a target or brings the box strictly closer to one; otherwise the
-        doubt comes with the same box's better move as its fix (``actor_gate="direct"`` sends it)."""
+        doubt comes with the same box's better move as its fix (``actor_gate="direct"`` sends it,
+        ``"apply"`` takes it)."""
         line = plan.as_dict().get(agent)
         if line is None:
             return Agree()

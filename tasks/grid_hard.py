@@ -170,7 +170,7 @@ class GridHard(HardRules, GridTask):
     def rule_gate(self, state: GridState, plan: Plan, agent: AgentId) -> GateVerdict:
         """The authors' ``get_actor_feedback_or_not``: direct feedback when no empty corner of this
         agent is closer to the target than the box is; ask the LLM when the planned corner is not
-        closer (with the nearest free corner as the fix ``actor_gate="direct"`` sends) or the plan
+        closer (with the nearest free corner as the fix ``actor_gate="direct"|"apply"`` uses) or the plan
         makes this agent's move collide; else agree."""
         line = plan.as_dict().get(agent)
         if line is None:
