@@ -41,7 +41,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing llamac and its extras into .venv (first time: llama.cpp compiles for several minutes)" >&2
   .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
   install_llama_cpp
-  .venv/bin/python -m pip install -q -e ".[local,rl,dev]"
+  .venv/bin/python -m pip install -q -e ".[local,rl,ray,dev]"
   echo "$want" > "$stamp"
 fi
 

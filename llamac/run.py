@@ -7,6 +7,8 @@
     python -m llamac.run matrix --game penalty --k -100 --coordinator steer --policy runs/steer-penalty
     python -m llamac.run resume runs/20260101-120000-...       # continue an interrupted run
     python -m llamac.run graph llamac                          # Mermaid of the LLaMAC step graph
+    python -m llamac.run sweep examples/compare_small.toml     # every coordinator on the same instances
+    python -m llamac.run report runs/compare_small             # tables and figures of a sweep
 
 Exit codes: 0 done, 2 bad input (one line on stderr), 1 an unexpected error during a run (one line;
 the partial results and checkpoints stay in the run folder, so ``resume`` continues), 130 Ctrl-C.
@@ -43,9 +45,12 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Imported only once something failed: greedy and ``graph`` runs never load the LLM runtime."""
     from llamac.gateway import GatewayConfigError
     from llamac.local_model import ModelPartsMissing
+    from llamac.report import ReportError
+    from llamac.sweep.jobs import SweepError
+    from llamac.sweep.spec import SpecError
 
     return (UsageError, TaskError, RunFolderError, ValidationError, FileNotFoundError, GatewayConfigError,
-            ModelPartsMissing)
+            ModelPartsMissing, SpecError, SweepError, ReportError)
 
 
 def mermaid(which: str) -> str:
@@ -122,6 +127,39 @@ def _print_graph(which: str) -> int:
     return 0
 
 
+def _sweep(args, out: Console, err: Console) -> int:
+    """Exit 0 when every cell finished, 1 when some failed (each named; the others' results stand)."""
+    from llamac.sweep import run_sweep
+
+    spec = Path(args.spec)
+    try:
+        report = run_sweep(spec, Path(args.out) if args.out else None, executor=args.executor, workers=args.workers,
+                           ray_address=args.ray_address, console=err, quiet=args.quiet)
+    except KeyboardInterrupt:
+        print(f"interrupted; run the same command again to continue the sweep: python -m llamac.run sweep {spec}"
+              + (f" --out {args.out}" if args.out else ""), file=sys.stderr)
+        return 130
+    o = report.outcome
+    budget = f" of {report.budget:,}" if report.budget is not None else ""
+    print(f"sweep {report.out}: {report.cells} cells; ran {len(o.ran)}, continued {len(o.resumed)}, "
+          f"already finished {report.finished_before}, failed {len(o.failed)}, "
+          f"not started (budget spent) {len(o.not_started)}; trained {len(o.policies)} policies; "
+          f"{report.tokens:,}{budget} tokens spent")
+    print(f"table: {report.out / 'results.parquet'} ({report.rows} rows); "
+          f"report: python -m llamac.run report {report.out}")
+    for cell, why in sorted(o.failed.items()):
+        print(f"failed: {cell}: {why}", file=sys.stderr)
+    return 1 if o.failed else 0
+
+
+def _report(args, out: Console) -> int:
+    from llamac.report import write_report
+
+    written = write_report(Path(args.sweep_dir))
+    print(f"report: {written.md} and {written.html} ({len(written.figures)} figures)")
+    return 0
+
+
 def _terminated(signum: int, frame: object) -> None:
     """``kill PID`` ends a run like Ctrl-C: partial results kept, the resume command printed, the local
     model server stopped."""
@@ -145,6 +183,10 @@ def _main(argv: list[str]) -> int:
         args = parse_args(argv)
         if args.command == "graph":
             return _print_graph(args.which)
+        if args.command == "sweep":
+            return _sweep(args, out, err)
+        if args.command == "report":
+            return _report(args, out)
         if args.command == "resume":
             config, folder = _open_existing(args.run_dir)
             settings = _settings(config.coordinator.local_model)

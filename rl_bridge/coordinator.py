@@ -1,7 +1,7 @@
 """Trained policies as coordinators: STEER, MAPPO (or any trained run) and distilled students.
 
 ``load_coordinator(kind, policy_dir, task)`` is what the CLI calls (lazily) for
-``--coordinator steer|mappo|student --policy RUN_DIR``. The coordinator reads ``task.arrays(state)``
+``--coordinator steer|mappo|happo|mat|step|student --policy RUN_DIR``. The coordinator reads ``task.arrays(state)``
 (observations, global state, action masks), picks the argmax joint action by default (sampling on
 request), and hands back ``task.actions_from_indices(...)``: the same strings every other coordinator
 sends, through the same episode loop, metrics and results files.
@@ -23,7 +23,8 @@ from rl_bridge.run_folder import RunConfig, find_runs, load_run
 from tasks.base import Task
 from tasks.coordinator import Coordinator, Decision, StepMemory
 
-KINDS = {"steer": ("steer",), "mappo": ("mappo",), "student": ("student",), "rl": ("steer", "mappo", "happo", "mat", "step", "student")}
+KINDS = {"steer": ("steer",), "mappo": ("mappo",), "happo": ("happo",), "mat": ("mat",), "step": ("step",),
+         "student": ("student",), "rl": ("steer", "mappo", "happo", "mat", "step", "student")}
 """Coordinator kind -> run algorithms it accepts (``rl`` takes any trained run)."""
 
 

@@ -46,6 +46,10 @@ class LLMRuntime:
     run_id: str
     run_dir: Path
     budget_total: int | None
+    shared_budget: Any = None
+    """A budget several runs draw on (a sweep's); its owner closes it. ``budget_total`` is then unused."""
+    server_url: str | None = None
+    """A local model server already started for several runs (a sweep's), instead of one of our own."""
     gateway: Any = None
     metering: Any = None
     budget: Any = None
@@ -56,15 +60,18 @@ class LLMRuntime:
         from llamac.gateway import LLMGateway
         from llamac.metering import Metering
 
-        base_url = None
-        if self.settings.resolved_provider() == "local":
+        base_url = self.server_url
+        if base_url is None and self.settings.resolved_provider() == "local":
             from llamac.local_model import LocalModelServer
 
             server = LocalModelServer.from_settings(self.settings, log_path=self.run_dir / "local-model.log")
             await self._stack.enter_async_context(server)
             base_url = server.url
-        self.budget = budget_from_settings(self.settings, self.run_id, self.budget_total)
-        self._stack.push_async_callback(self.budget.aclose)
+        if self.shared_budget is not None:
+            self.budget = self.shared_budget
+        else:
+            self.budget = budget_from_settings(self.settings, self.run_id, self.budget_total)
+            self._stack.push_async_callback(self.budget.aclose)
         self.metering = Metering(self.run_id, self.run_dir)
         self.gateway = LLMGateway(self.settings, self.run_id, budget=self.budget, metering=self.metering,
                                   base_url=base_url)

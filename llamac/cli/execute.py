@@ -67,7 +67,9 @@ def finished_summaries(config: RunConfig, folder: RunFolder) -> list[dict[str, A
 
 
 async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings, progress_console: Console,
-                       *, quiet: bool = False) -> list[dict[str, Any]]:
+                       *, quiet: bool = False, shared_budget: Any = None,
+                       server_url: str | None = None) -> list[dict[str, Any]]:
+    """``shared_budget`` and ``server_url``: a sweep's budget and local model server, used by many runs."""
     summaries: list[dict[str, Any]] = []
     totals = calls_log_totals(folder) or {"llm_calls": 0, "tokens": 0}
     prior = (totals["llm_calls"], totals["tokens"])  # spent by earlier processes of this run
@@ -80,7 +82,8 @@ async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings,
         runtime = None
         if config.coordinator.name in LLM_COORDINATORS:
             runtime = await stack.enter_async_context(
-                LLMRuntime(settings, config.run_id, folder.path, budget_left)
+                LLMRuntime(settings, config.run_id, folder.path, budget_left, shared_budget=shared_budget,
+                           server_url=server_url)
             )
         progress = stack.enter_context(RunProgress(
             progress_console, budget=config.budget, enabled=not quiet, spent_before=prior,

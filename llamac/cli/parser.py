@@ -14,8 +14,8 @@ from typing import NoReturn
 from llamac.shipped_models import SHIPPED
 from tasks.matrix import GAMES
 
-COORDINATORS = ("greedy", "llamac", "hmas2", "steer", "mappo", "student")
-RL_COORDINATORS = ("steer", "mappo", "student")
+RL_COORDINATORS = ("steer", "mappo", "happo", "mat", "step", "student")
+COORDINATORS = ("greedy", "llamac", "hmas2", *RL_COORDINATORS)
 DEFAULT_COORDINATOR = "llamac"
 
 
@@ -59,7 +59,7 @@ def _number(text: str) -> float:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--coordinator", choices=COORDINATORS, default=DEFAULT_COORDINATOR,
                    help=f"who decides each step (default: {DEFAULT_COORDINATOR})")
-    p.add_argument("--policy", metavar="RUN_DIR", help="trained policy folder for steer|mappo|student")
+    p.add_argument("--policy", metavar="RUN_DIR", help=f"trained policy folder for {'|'.join(RL_COORDINATORS)}")
     p.add_argument("--critics", choices=("split", "merged"), default="split",
                    help="LLaMAC: two concurrent critic calls (split) or the authors' single two-plan call")
     p.add_argument("--actor-context", choices=("shared", "local"), default="shared",
@@ -88,7 +88,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="python -m llamac.run",
-                           description="Run LLaMAC, HMAS-2, greedy or RL coordinators on a task.")
+                           description="Run LLaMAC, HMAS-2, greedy or RL coordinators on a task, or sweep them all.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     grid = sub.add_parser("grid", help="Grid Transportation (Easy/Hard)")
@@ -112,6 +112,23 @@ def build_parser() -> OneLineParser:
     resume = sub.add_parser("resume", help="continue an interrupted run from its last completed step")
     resume.add_argument("run_dir", metavar="RUN_DIR")
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sweep = sub.add_parser("sweep", help="run every coordinator of a spec on the same task instances "
+                                         "(running it again continues it)")
+    sweep.add_argument("spec", metavar="SPEC.toml", help="the sweep spec (see examples/)")
+    sweep.add_argument("--out", metavar="DIR", help="sweep folder (default: runs/<spec name>)")
+    sweep.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="local: LLM cells as coroutines, CPU-bound jobs in a process pool; ray: every job a "
+                            "Ray task (needs the ray extra)")
+    sweep.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="processes for CPU-bound jobs (local) or CPUs of the local Ray instance "
+                            "(default: the CPUs this process may use)")
+    sweep.add_argument("--ray-address", metavar="ADDR", default=None,
+                       help="an existing Ray cluster (e.g. ray://host:10001 or auto); default: a local instance")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    report = sub.add_parser("report", help="tables and figures of a sweep folder: report.md, report.html, PNGs")
+    report.add_argument("sweep_dir", metavar="DIR")
 
     graph = sub.add_parser("graph", help="print a coordinator graph as Mermaid")
     graph.add_argument("which", choices=("llamac", "hmas2", "episode"))
