@@ -23,3 +23,11 @@ def endpoint_factory() -> Iterator[Callable[[Any], Any]]:
     yield start
     for stop in stops:
         stop()
+
+
+@pytest.fixture
+def scripted_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The scripted loopback endpoint as the OpenAI-compatible provider of every LLM call (sweep tests)."""
+    from tests.llamac.sweep_support import scripted_provider_env
+
+    yield from scripted_provider_env(monkeypatch)

@@ -97,3 +97,31 @@ def serve(replies: list[Reply] | Callable[[int, dict[str, Any]], Reply]) -> tupl
         server.server_close()
 
     return endpoint, stop
+
+
+def _fill(schema: dict[str, Any], amount: int) -> Any:
+    """A value that satisfies ``schema`` (integers get ``amount`` within their bounds)."""
+    kind = schema.get("type")
+    if kind == "object":
+        return {key: _fill(sub, amount) for key, sub in schema.get("properties", {}).items()}
+    if kind == "integer":
+        return max(schema.get("minimum", amount), min(schema.get("maximum", amount), amount))
+    if kind == "array":
+        return []
+    if "enum" in schema:
+        return schema["enum"][0]
+    return "x"
+
+
+def schema_answers(amount: int = 3, prompt_tokens: int = 100, completion_tokens: int = 10) -> Callable[[int, dict[str, Any]], Reply]:
+    """A scripted endpoint for orchestration tests (not a model): a request that binds a JSON schema
+    (``LLAMAC_ENDPOINT=llama_cpp``: ``response_format.schema``) gets an object satisfying it, with every
+    integer ``amount`` (an allocation plan); any other request (an actor's check) gets "I Agree". Every
+    answer reports the same usage, so a run's tokens are calls x (prompt + completion)."""
+
+    def reply(index: int, body: dict[str, Any]) -> Reply:
+        schema = (body.get("response_format") or {}).get("schema")
+        content = json.dumps(_fill(schema, amount)) if schema else "I Agree"
+        return completion(content, prompt_tokens, completion_tokens)
+
+    return reply
