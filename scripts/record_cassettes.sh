@@ -3,6 +3,7 @@
 #
 #   scripts/record_cassettes.sh                                  # every vcr test under tests/
 #   scripts/record_cassettes.sh tests/graphs/test_episodes_recorded.py
+#   scripts/record_cassettes.sh notebook                         # the comparison notebook's cassette
 #
 # The server listens on the FIXED address 127.0.0.1:8765 (tests.conftest.RECORD_URL), so the URIs in
 # the cassettes are stable and a replay needs no server. A server already answering there with the
@@ -41,5 +42,19 @@ else
   answers || { echo "record: no answer at ${URL}" >&2; exit 1; }
 fi
 
-if [ "$#" -eq 0 ]; then set -- tests; fi
-env -u CI "$PY" -m pytest -m vcr --record-mode=rewrite -q "$@"
+# The notebook records its own cassette (its LLM calls run in the notebook's kernel, not in pytest).
+NOTEBOOK_TEST=tests/notebooks/test_compare_notebook.py
+NOTEBOOK_CASSETTE=cassettes/notebooks/compare_llm_vs_steer.yaml
+record_notebook() {
+  rm -f "$NOTEBOOK_CASSETTE"
+  env -u CI LLAMAC_NOTEBOOK_RECORD_MODE=all "$PY" -m pytest -q "$NOTEBOOK_TEST::test_the_comparison_notebook_executes"
+}
+
+if [ "$#" -eq 0 ]; then
+  env -u CI "$PY" -m pytest -m vcr --record-mode=rewrite -q tests
+  record_notebook
+elif [ "$1" = "$NOTEBOOK_TEST" ] || [ "$1" = notebook ]; then
+  record_notebook
+else
+  env -u CI "$PY" -m pytest -m vcr --record-mode=rewrite -q "$@"
+fi

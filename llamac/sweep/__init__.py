@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,16 @@ class _Progress:
         self.progress.__exit__(*exc)  # type: ignore[arg-type]
 
 
+def _run_to_end(coro: Coroutine[Any, Any, Outcome]) -> Outcome:
+    """``asyncio.run``, also where an event loop already runs (a Jupyter kernel): then in a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coro).result()
+
+
 def default_sweep_out(settings: Settings, spec_path: Path) -> Path:
     """``runs/<spec name>``: the same command continues the same sweep."""
     return settings.runs_dir / spec_path.stem
@@ -123,7 +135,7 @@ def run_sweep(spec_path: Path, out: Path | None, *, executor: str = "local", wor
     console = console or Console(stderr=True)
     with _Progress(console, len(plan.pending), enabled=not quiet and bool(plan.pending)) as progress:
         scheduler = Scheduler(plan, run_id, runner.name, progress)
-        outcome = asyncio.run(runner.run(plan, scheduler, settings))
+        outcome = _run_to_end(runner.run(plan, scheduler, settings))
     rows = collect_rows(plan.cells, out)
     write_table(rows, out)
     tokens = spent_tokens(plan.cells, out)

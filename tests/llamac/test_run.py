@@ -276,3 +276,19 @@ def test_llamac_knobs_reach_the_run_config_and_the_coordinator(tmp_path):
     coordinator = build_coordinator(spec, None, SimpleNamespace(gateway=None))
     assert coordinator.config.actor_gate == "apply" and coordinator.config.assessor == "on-disagreement"
     assert parse_args(["grid", "--size", "2x2"]).assessor == "always"
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("algo", ["happo", "mat", "step"])
+def test_every_trained_algorithm_is_a_coordinator(algo, tmp_path, capsys):
+    pytest.importorskip("torch", reason="the rl extra (torch) is not installed")
+    from rl_bridge.train import main as train
+
+    assert train(["--algo", algo, "--game", "mixing", "--seeds", "0", "--out", "p", "--steps", "64", "--n-envs", "2"]) == 0
+    (policy,) = (tmp_path / "p").glob(f"*/{algo}/seed0")
+    code, _, err = _run(capsys, "matrix", "--game", "mixing", "--coordinator", algo, "--policy", str(policy),
+                        "--out", "r", "--quiet")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "r/episodes/000/summary.json").read_text())
+    assert summary["coordinator"] == algo and summary["steps"] >= 1
+    assert json.loads((tmp_path / "r/config.json").read_text())["coordinator"]["name"] == algo

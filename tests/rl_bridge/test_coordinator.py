@@ -1,4 +1,5 @@
-"""Trained policies as coordinators on the shared tasks (what ``--coordinator steer|mappo|student`` loads)."""
+"""Trained policies as coordinators on the shared tasks (what ``--coordinator steer|mappo|happo|mat|step|student``
+loads)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from rl_bridge.algorithms import ALGOS  # noqa: E402
 from rl_bridge.algorithms.ppo import PPOConfig  # noqa: E402
 from rl_bridge.coordinator import load_coordinator  # noqa: E402
 from rl_bridge.distill import DistillConfig, distill  # noqa: E402
@@ -30,7 +32,7 @@ TINY = replace(PPOConfig(), n_envs=4, episode_length=8, total_steps=32)
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs")
-    for algo in ("steer", "mappo"):
+    for algo in ALGOS:
         train_run(algo, GRID, seed=0, cfg=TINY, out=out, log=False, eval_every=100)
     distill(out / GRID.name / "steer" / "seed0", DistillConfig(teacher_steps=64, n_envs=4, epochs=2), out / "student")
     return out
@@ -49,7 +51,7 @@ def play(coordinator: Coordinator, task: Task) -> int:
             return steps
 
 
-@pytest.mark.parametrize("kind,folder", [("steer", "grid_easy_2x2/steer/seed0"), ("mappo", "grid_easy_2x2/mappo/seed0"), ("student", "student")])
+@pytest.mark.parametrize("kind,folder", [*((a, f"grid_easy_2x2/{a}/seed0") for a in ALGOS), ("student", "student")])
 def test_trained_policies_play_the_grid_with_doable_actions_only(runs: Path, kind: str, folder: str) -> None:
     task = grid_task("2x2", "easy", instance=4)
     coordinator = load_coordinator(kind, runs / folder, task)
@@ -79,7 +81,7 @@ def test_mismatches_are_user_errors(runs: Path) -> None:
         load_coordinator("mappo", runs / "grid_easy_2x2" / "steer" / "seed0", grid)
     with pytest.raises(RLUsageError, match="trained on grid_easy_2x2"):
         load_coordinator("steer", runs / "grid_easy_2x2" / "steer" / "seed0", matrix_task("penalty", 0))
-    with pytest.raises(RLUsageError, match="holds 2 runs"):
+    with pytest.raises(RLUsageError, match=f"holds {len(ALGOS)} runs"):
         load_coordinator("steer", runs / "grid_easy_2x2", grid)
     with pytest.raises(RLUsageError):
         load_coordinator("dqn", runs / "student", grid)
