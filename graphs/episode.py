@@ -32,6 +32,7 @@ from langgraph.runtime import Runtime
 from graphs.state_codec import decode, encode
 from llamac.memory import MemoryStore
 from llamac.results import EpisodeFiles
+from llamac.stops import RESUMABLE_END_REASONS
 from tasks.base import Outcome, Task
 from tasks.coordinator import Coordinator, Decision, StepMemory
 
@@ -314,8 +315,12 @@ async def play_episode(
     config = {"configurable": {"thread_id": thread_id}, "recursion_limit": max(RECURSION_FLOOR, 4 * ctx.step_limit + 10)}
     snapshot = await graph.aget_state(config)
     values = snapshot.values or {}
-    if values.get("summary"):
-        return values["summary"]
+    summary = values.get("summary")
+    if summary and summary.get("end_reason") not in RESUMABLE_END_REASONS:
+        return summary
+    if summary:  # a provider or Redis failure stopped a decision: ask it again, from just before it
+        config = await _before_stopped_decision(graph, config)
+        values = (await graph.aget_state(config)).values
     if values:
         if ctx.files is not None:
             ctx.files.keep_steps_before(values["t"])
@@ -327,6 +332,15 @@ async def play_episode(
         await _sync_memory(ctx, [])
         result = await graph.ainvoke(initial_input(ctx.task), config, context=ctx, durability="sync")
     return result["summary"]
+
+
+async def _before_stopped_decision(graph: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint where the stopped decision was about to be asked (LangGraph's time travel: invoking
+    from it continues on a new branch of the same thread, so the stop stays in the history)."""
+    async for snapshot in graph.aget_state_history(config):
+        if snapshot.next == ("decide",):
+            return {**snapshot.config, "recursion_limit": config["recursion_limit"]}
+    raise RuntimeError(f"thread {config['configurable']['thread_id']} has no checkpoint before its stopped decision")
 
 
 async def _sync_memory(ctx: EpisodeContext, history: list[StepMemory]) -> None:

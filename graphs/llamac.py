@@ -23,7 +23,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graphs.context import CoordinatorContext, LLaMACConfig
-from graphs.plan_check import BUDGET_EXHAUSTED, plan_node, plan_schema, syntax_check
+from graphs.plan_check import plan_node, plan_schema, syntax_check
 from graphs.plan_confirmation import (
     ACTOR,
     GATHER,
@@ -37,7 +37,8 @@ from graphs.prompts import critics as critic_prompts
 from graphs.prompts.shared import messages
 from graphs.state import StepState, Suggestion, call_counters
 from graphs.step import context, run_step
-from llamac.gateway import BudgetExhausted, Gateway, Role
+from llamac.gateway import Gateway, Role
+from llamac.stops import RunStopped
 from tasks.base import Plan, Task
 from tasks.coordinator import Decision, StepMemory
 
@@ -58,8 +59,8 @@ def critic(role: Role, label: str, instruction: str):
                 step=state["step"],
                 schema=plan_schema(ctx.task, state["env_state"]),
             )
-        except BudgetExhausted:
-            return {"end_reason": BUDGET_EXHAUSTED}
+        except RunStopped as stop:
+            return {"end_reason": stop.end_reason}
         counters = call_counters(result.record)
         if result.parsed is None:  # still shown to the assessor, whose own plan is what gets checked
             counters["invalid_answers"] = 1
@@ -80,8 +81,8 @@ async def critic_pair(state: StepState, runtime: Runtime[CoordinatorContext]) ->
             step=state["step"],
             schema=critic_prompts.pair_schema(plan_schema(ctx.task, state["env_state"])),
         )
-    except BudgetExhausted:
-        return {"end_reason": BUDGET_EXHAUSTED}
+    except RunStopped as stop:
+        return {"end_reason": stop.end_reason}
     parsed = result.parsed or {}
     counters = call_counters(result.record)
     if all(key in parsed for key, _ in critic_prompts.PAIR_KEYS):

@@ -20,11 +20,11 @@ from graphs.context import CoordinatorContext
 from graphs.prompts import assessor as follow_ups
 from graphs.prompts.shared import messages
 from graphs.state import StepState, call_counters
-from llamac.gateway import BudgetExhausted, ChatMessage, Role
+from llamac.gateway import ChatMessage, Role
+from llamac.stops import RunStopped
 from tasks.base import Plan, PlanError, PlanErrorKind, Task
 
 SYNTACTIC_ERROR = "syntactic_error"
-BUDGET_EXHAUSTED = "budget_exhausted"
 
 
 def plan_schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
@@ -81,8 +81,8 @@ def plan_node(role: Role, first_instruction: Callable[[StepState], str]) -> Call
                 step=state["step"],
                 schema=plan_schema(ctx.task, state["env_state"], state.get("refused_lines", [])),
             )
-        except BudgetExhausted:
-            return {**update, "end_reason": BUDGET_EXHAUSTED}
+        except RunStopped as stop:
+            return {**update, "end_reason": stop.end_reason}
         answer = json.dumps(result.parsed) if result.parsed is not None else result.text
         counters = call_counters(result.record)
         if repairing:

@@ -19,12 +19,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from graphs.context import CoordinatorContext
-from graphs.plan_check import BUDGET_EXHAUSTED
 from graphs.prompts import actor as actor_prompts
 from graphs.prompts import assessor as follow_ups
 from graphs.prompts.shared import messages
 from graphs.state import ActorInput, Objection, StepState, call_counters
-from llamac.gateway import BudgetExhausted, ChatMessage, Role
+from llamac.gateway import ChatMessage, Role
+from llamac.stops import RunStopped
 from tasks.base import Agree, DirectFeedback, Plan
 
 ACTOR = "actor"
@@ -90,8 +90,8 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
         result = await ctx.gateway.call(
             role=role, agent=agent, messages=messages(prefix, instruction), step=job["step"]
         )
-    except BudgetExhausted:
-        return {"end_reason": BUDGET_EXHAUSTED}
+    except RunStopped as stop:
+        return {"end_reason": stop.end_reason}
     counters = call_counters(result.record)
     answer = result.text.strip()
     if not answer:

@@ -21,8 +21,8 @@ from typing import Protocol, runtime_checkable
 
 import redis.asyncio as aioredis
 
-from llamac.gateway import BudgetExhausted
 from llamac.settings import Settings
+from llamac.stops import BudgetExhausted
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ the budget directly.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import math
 import time
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from langchain_openai import ChatOpenAI
 from llamac.retries import retrying
 from llamac.scripted_model import ScriptedChatModel
 from llamac.settings import Settings
+from llamac.stops import ProviderFailed
 from llamac.structured import DOWNGRADE, StructuredPath, bind_structured, first_path, text_of, unpack
 
 if TYPE_CHECKING:
@@ -67,6 +70,8 @@ class CallRecord:
     structured_path: str  # json_schema | json_object_schema | json_mode | plain | scripted
     valid: bool  # the answer parsed as a JSON object (when a schema was asked) / non-empty text
     reserved_tokens: int = 0
+    malformed: int = 0  # response bodies that were not a chat completion (HTML, no choices), each retried
+    usage_estimated: bool = False  # the provider's usage was missing or impossible: the reservation was charged
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,6 @@ class CallResult:
     record: CallRecord
 
 
-class BudgetExhausted(RuntimeError):
-    """The shared token budget cannot cover the worst case of the next call: stop the run cleanly."""
 
 
 @runtime_checkable
@@ -193,7 +196,7 @@ class LLMGateway:
             base_url=self._base_url,
             temperature=s.temperature,
             max_tokens=s.max_output_tokens,
-            timeout=httpx.Timeout(s.request_timeout_s, connect=s.connect_timeout_s),
+            timeout=httpx.Timeout(s.resolved_request_timeout_s(), connect=s.connect_timeout_s),
             max_retries=0,  # tenacity (llamac.retries) is the only retry layer
             streaming=False,  # streamed answers from llama.cpp carry no usage
             use_responses_api=False,
@@ -225,7 +228,8 @@ class LLMGateway:
         sent = labelled(messages, role, agent)
         model_name = self.model_for(role)
         model = self.chat_model(role)
-        reserved = estimate_prompt_tokens(sent) + self.settings.max_output_tokens
+        estimated = estimate_prompt_tokens(sent)
+        reserved = estimated + self.settings.max_output_tokens
         reservation = await self.budget.reserve(reserved) if self.budget is not None else None
         attempt = _Attempt(path=self._path(model_name, model, schema))
         started = time.perf_counter()
@@ -234,20 +238,33 @@ class LLMGateway:
         except openai.LengthFinishReasonError as exc:
             # A structured answer cut off at max_output_tokens is an invalid answer to feed back, not a crash.
             output = _truncated_answer(exc.completion)
-        except BaseException:
+        except BaseException as exc:
             await self._settle(reservation, 0)  # failed calls report no usage
             self._finish(role, agent, step, model_name, attempt, started, reserved, None, valid=False)
+            if isinstance(exc, PROVIDER_FAILURES):
+                raise ProviderFailed(self._scrub(f"{self._where()}: {_describe(exc)}")) from None
             raise
         raw, parsed = unpack(output)
         text = text_of(raw)
         usage = raw.usage_metadata
-        # A provider that reports no usage is charged the worst case it was granted.
-        await self._settle(reservation, usage["input_tokens"] + usage["output_tokens"] if usage else reserved)
+        if not _plausible(usage, reserved):
+            # No usage, or one that cannot be true (negative, absurd): charge and record the reservation.
+            attempt.usage_estimated = True
+            usage = {"input_tokens": estimated, "output_tokens": self.settings.max_output_tokens}
+        await self._settle(reservation, usage["input_tokens"] + usage["output_tokens"])
         if schema is None:
             parsed = None
         valid = (parsed is not None) if schema is not None else bool(text.strip())
         record = self._finish(role, agent, step, model_name, attempt, started, reserved, usage, valid=valid)
         return CallResult(text=text, parsed=parsed, record=record)
+
+    def _where(self) -> str:
+        return f"the provider at {self._base_url}" if self._base_url else "the provider"
+
+    def _scrub(self, text: str) -> str:
+        for secret in self.settings.secrets():
+            text = text.replace(secret, "***")
+        return text
 
     async def _invoke(
         self,
@@ -257,19 +274,35 @@ class LLMGateway:
         schema: dict[str, Any] | None,
         attempt: _Attempt,
     ) -> Any:
-        """Send with retries; on an endpoint refusing the structured path (HTTP 400) step down a path."""
+        """Send with retries, all within the call deadline; on an endpoint refusing the structured path
+        (HTTP 400) step down a path. A malformed body (not JSON, no choices) is counted and retried."""
         s = self.settings
+        deadline = s.resolved_call_deadline_s()
+        ends = time.monotonic() + deadline
         while True:
             runnable = bind_structured(model, attempt.path, schema) if schema is not None else model
             try:
-                async for tries in retrying(s.max_retries, s.retry_base_s, s.retry_max_wait_s, attempt.count_retry):
+                async for tries in retrying(s.max_retries, s.retry_base_s, s.retry_max_wait_s, attempt.count_retry,
+                                            deadline_s=deadline):
                     with tries:
-                        return await runnable.ainvoke(messages)
+                        left = ends - time.monotonic()
+                        if left <= 0:
+                            raise TimeoutError(f"no answer within the call deadline of {deadline:g} s "
+                                               "(LLAMAC_CALL_DEADLINE_S)")
+                        try:
+                            return await asyncio.wait_for(runnable.ainvoke(messages), timeout=left)
+                        except MALFORMED:
+                            attempt.malformed += 1
+                            raise
+                        except TimeoutError:
+                            raise TimeoutError(f"no answer within the call deadline of {deadline:g} s "
+                                               "(LLAMAC_CALL_DEADLINE_S)") from None
             except openai.BadRequestError as exc:
                 weaker = DOWNGRADE.get(attempt.path)
                 if schema is None or weaker is None:
                     raise
-                self._log.warning("structured_path_refused", path=attempt.path, next=weaker, error=str(exc)[:200])
+                self._log.warning("structured_path_refused", path=attempt.path, next=weaker,
+                                  error=self._scrub(str(exc))[:200])
                 self._paths[model_name] = attempt.path = weaker
 
     def _finish(
@@ -300,6 +333,8 @@ class LLMGateway:
             structured_path=attempt.path,
             valid=valid,
             reserved_tokens=reserved,
+            malformed=attempt.malformed,
+            usage_estimated=attempt.usage_estimated,
         )
         if self.metering is not None:
             self.metering.record(record)
@@ -313,9 +348,37 @@ class _Attempt:
 
     path: StructuredPath
     retries: int = 0
+    malformed: int = 0
+    usage_estimated: bool = False
 
     def count_retry(self, _: Any) -> None:
         self.retries += 1
+
+
+MALFORMED = (json.JSONDecodeError, openai.APIResponseValidationError, IndexError, KeyError)
+"""What a response body that is not a chat completion raises inside the client (an HTML page, no choices)."""
+PROVIDER_FAILURES = (openai.OpenAIError, TimeoutError, *MALFORMED)
+"""What is left of a call once retries and the deadline are used up: the provider's failure, not ours."""
+
+
+def _describe(exc: BaseException) -> str:
+    """One line on what the provider did (status and message for HTTP errors)."""
+    if isinstance(exc, MALFORMED):
+        return f"answered with a body that is not a chat completion ({type(exc).__name__}), also on retry"
+    status = getattr(exc, "status_code", None)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = text if len(text) <= 240 else text[:237] + "..."
+    return f"HTTP {status}: {text}" if status else f"{type(exc).__name__}: {text}"
+
+
+def _plausible(usage: Any, reserved: int) -> bool:
+    """Usage a provider could have meant: whole non-negative counts, not wildly above what was reserved."""
+    if not usage:
+        return False
+    counts = [usage.get("input_tokens"), usage.get("output_tokens")]
+    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
+        return False
+    return sum(counts) <= 10 * reserved + 10_000
 
 
 def _truncated_answer(completion: Any) -> AIMessage:

@@ -10,6 +10,7 @@ switched off (``max_retries=0``) so this is the only retry layer and every retry
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,19 +22,26 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
+    stop_after_delay,
+    stop_never,
     wait_random_exponential,
 )
 from tenacity.wait import wait_base
 
 log = structlog.get_logger("llamac.retries")
 
-TRANSIENT = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError)
+TRANSIENT = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError,
+             TimeoutError, json.JSONDecodeError, openai.APIResponseValidationError, IndexError, KeyError)
+"""Worth another attempt: connection errors, timeouts, 429, 5xx, and a body that was not a chat completion
+(an HTML error page, ``choices: []``)."""
 
 
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, openai.RateLimitError):
         body = exc.body if isinstance(exc.body, dict) else {}
         return body.get("code") != "insufficient_quota"
+    if isinstance(exc, openai.APIStatusError) and not isinstance(exc, openai.RateLimitError | openai.InternalServerError):
+        return exc.status_code in (408, 409) or exc.status_code >= 500  # 503/504 without a class of their own
     return isinstance(exc, TRANSIENT)
 
 
@@ -78,8 +86,10 @@ def retrying(
     base_s: float,
     max_wait_s: float,
     on_retry: Callable[[RetryCallState], Any] | None = None,
+    deadline_s: float | None = None,
 ) -> AsyncRetrying:
-    """An ``AsyncRetrying`` for one call: ``max_retries`` retries after the first attempt."""
+    """An ``AsyncRetrying`` for one call: ``max_retries`` retries after the first attempt, and none that
+    would start after ``deadline_s`` (a silent endpoint cannot hold a call for retries x timeout)."""
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -94,7 +104,7 @@ def retrying(
 
     return AsyncRetrying(
         retry=retry_if_exception(is_transient),
-        stop=stop_after_attempt(max_retries + 1),
+        stop=stop_after_attempt(max_retries + 1) | (stop_after_delay(deadline_s) if deadline_s else stop_never),
         wait=wait_retry_after(wait_random_exponential(multiplier=base_s, max=max_wait_s), cap=max_wait_s),
         before_sleep=before_sleep,
         reraise=True,

@@ -32,6 +32,7 @@ from llamac.cli.parser import RL_COORDINATORS, UsageError, parse_args
 from llamac.progress import print_summary
 from llamac.results import RunFolder, RunFolderError
 from llamac.settings import Settings
+from llamac.stops import RESUMABLE_END_REASONS
 from tasks.base import TaskError
 from tasks.catalog import parse_size
 
@@ -201,6 +202,11 @@ def _main(argv: list[str]) -> int:
         _configure_logs(settings, folder)
         summaries = asyncio.run(run_episodes(config, folder, settings, err, quiet=args.quiet))
         print_summary(out, summaries, folder.path.resolve(), title=_title(config))
+        stopped = summaries[-1].get("end_reason") if summaries else None
+        if stopped in RESUMABLE_END_REASONS:
+            print(f"stopped: {stopped} in episode {summaries[-1]['episode']} (see {folder.path / 'log.jsonl'}); "
+                  f"partial results kept; resume with: python -m llamac.run resume {folder.path}", file=sys.stderr)
+            return 1
         return 0
     except _user_errors() as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)

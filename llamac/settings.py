@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Provider = Literal["auto", "openai", "local"]
@@ -76,8 +76,13 @@ class Settings(BaseSettings):
     """LLAMAC_TEMPERATURE: sampling temperature (0: reproducible plans)."""
     max_output_tokens: int = Field(default=512, gt=0)
     """LLAMAC_MAX_OUTPUT_TOKENS: cap on every answer; also the output part of each budget reservation."""
-    request_timeout_s: float = Field(default=300.0, gt=0)
-    """LLAMAC_REQUEST_TIMEOUT_S: per-attempt read timeout. Generous: the local server queues requests."""
+    request_timeout_s: float | None = Field(default=None, gt=0)
+    """LLAMAC_REQUEST_TIMEOUT_S: per-attempt read timeout. Unset: 300 s for the local server (it queues
+    requests), 120 s for a provider."""
+    call_deadline_s: float | None = Field(default=None, gt=0)
+    """LLAMAC_CALL_DEADLINE_S: all attempts of one call together, retries and waits included; then the
+    episode ends with ``provider_error`` (resumable). Unset: 1800 s local, 300 s for a provider, so a
+    silent endpoint holds a run for minutes, not retries x timeout."""
     connect_timeout_s: float = Field(default=10.0, gt=0)
     """LLAMAC_CONNECT_TIMEOUT_S: per-attempt connect timeout."""
     max_retries: int = Field(default=4, ge=0)
@@ -120,8 +125,13 @@ class Settings(BaseSettings):
 
     runs_dir: Path = Path("runs")
     """LLAMAC_RUNS_DIR: root of the run folders (results, calls log, checkpoints)."""
-    log_level: str = "INFO"
-    """LLAMAC_LOG_LEVEL: structlog level."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    """LLAMAC_LOG_LEVEL: structlog level (DEBUG, INFO, WARNING, ERROR or CRITICAL; any case)."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
     log_json: bool = True
     """LLAMAC_LOG_JSON: JSON log lines (default) or a console rendering."""
 
@@ -153,6 +163,16 @@ class Settings(BaseSettings):
         if self.resolved_provider() == "local":
             return self.local_model_name()
         return self.model
+
+    def resolved_request_timeout_s(self) -> float:
+        if self.request_timeout_s is not None:
+            return self.request_timeout_s
+        return 300.0 if self.resolved_provider() == "local" else 120.0
+
+    def resolved_call_deadline_s(self) -> float:
+        if self.call_deadline_s is not None:
+            return self.call_deadline_s
+        return 1800.0 if self.resolved_provider() == "local" else 300.0
 
     def resolved_local_threads(self) -> int:
         """``local_threads``, or half the usable CPUs when unset."""

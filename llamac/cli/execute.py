@@ -20,8 +20,7 @@ from llamac.cli.parser import UsageError
 from llamac.progress import RunProgress
 from llamac.results import RunFolder
 from llamac.settings import Settings
-
-BUDGET_EXHAUSTED = "budget_exhausted"
+from llamac.stops import RESUMABLE_END_REASONS, BudgetExhausted
 
 
 @asynccontextmanager
@@ -54,14 +53,15 @@ def calls_log_totals(folder: RunFolder) -> dict[str, int] | None:
 
 
 def finished_summaries(config: RunConfig, folder: RunFolder) -> list[dict[str, Any]] | None:
-    """Every episode's summary when the run is complete (all episodes, or stopped by the budget)."""
+    """Every episode's summary when the run is complete (all episodes, or stopped by the budget); None
+    while an episode has none, or one that a provider or Redis failure stopped (``resume`` continues it)."""
     done = []
     for ep in config.episodes:
         summary = folder.episode(ep.index).read_summary()
-        if summary is None:
+        if summary is None or summary.get("end_reason") in RESUMABLE_END_REASONS:
             return None
         done.append(summary)
-        if summary.get("end_reason") == BUDGET_EXHAUSTED:
+        if summary.get("end_reason") == BudgetExhausted.end_reason:
             break
     return done
 
@@ -92,7 +92,7 @@ async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings,
         for ep in config.episodes:
             files = folder.episode(ep.index)
             summary = files.read_summary()
-            if summary is None:
+            if summary is None or summary.get("end_reason") in RESUMABLE_END_REASONS:
                 task = build_task(ep.task)
                 memory = None
                 if runtime is not None:
@@ -114,6 +114,8 @@ async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings,
                 progress.end_episode(summary)
             summaries.append(summary)
             folder.write_run_summary(summaries, calls_log_totals(folder))
-            if summary.get("end_reason") == BUDGET_EXHAUSTED:
+            if summary.get("end_reason") == BudgetExhausted.end_reason:
                 break  # the remaining episodes could not spend a token either
+            if summary.get("end_reason") in RESUMABLE_END_REASONS:
+                break  # the provider (or Redis) failed: resume continues this episode later
     return summaries

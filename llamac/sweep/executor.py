@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from llamac.settings import Settings
+from llamac.stops import RESUMABLE_END_REASONS, BudgetExhausted
 from llamac.sweep.jobs import (
     JobFailed,
     PolicyJob,
@@ -37,8 +38,6 @@ from llamac.sweep.jobs import (
     train_policy,
 )
 from llamac.sweep.plan import PendingCell, SweepPlan
-
-BUDGET_EXHAUSTED = "budget_exhausted"
 
 
 class Listener(Protocol):
@@ -126,7 +125,13 @@ class Scheduler:
                 self.outcome.failed[cell_id] = detail
                 self.listener.job_ended("cell", cell_id, False, detail)
                 return
-        if summary.get("end_reason") == BUDGET_EXHAUSTED:
+        if summary.get("end_reason") in RESUMABLE_END_REASONS:
+            detail = f"stopped by {summary['end_reason']} (the next sweep run continues it)"
+            self.plan.log("cell_failed", run=self.run_id, cell=cell_id, error=detail)
+            self.outcome.failed[cell_id] = detail
+            self.listener.job_ended("cell", cell_id, False, detail)
+            return
+        if summary.get("end_reason") == BudgetExhausted.end_reason:
             self.budget_gone = True
         self.plan.log("cell_done", run=self.run_id, cell=cell_id, end_reason=summary.get("end_reason"))
         (self.outcome.resumed if pending.started_before else self.outcome.ran).append(cell_id)

@@ -21,6 +21,7 @@ from typing import Any
 from llamac.cli.config import EpisodeSpec, RunConfig, TaskSpec
 from llamac.results import RunFolder
 from llamac.settings import Settings
+from llamac.stops import RESUMABLE_END_REASONS
 from llamac.sweep.spec import Cell, CoordinatorEntry, DistillBlock, TrainBlock
 
 
@@ -214,9 +215,13 @@ def cell_folder(out: Path, cell: Cell) -> Path:
 
 
 def cell_summary(folder: Path) -> dict[str, Any] | None:
-    """The cell's episode summary when it has finished, else None."""
+    """The cell's episode summary when it has finished, else None (also when a provider or Redis failure
+    stopped it: the next sweep run continues it)."""
     path = folder / "episodes" / "000" / "summary.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    summary = json.loads(path.read_text())
+    return None if summary.get("end_reason") in RESUMABLE_END_REASONS else summary
 
 
 def _same_cell(stored: dict[str, Any], wanted: RunConfig) -> str | None:

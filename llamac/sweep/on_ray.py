@@ -19,8 +19,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from llamac.gateway import BudgetExhausted
 from llamac.settings import Settings
+from llamac.stops import BudgetExhausted
 from llamac.sweep.executor import Outcome, Scheduler, sweep_budget_id
 from llamac.sweep.jobs import (
     JobFailed,

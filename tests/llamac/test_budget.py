@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from llamac.budget import BudgetLedger, InProcessBudget, RedisBudget, budget_from_settings
-from llamac.gateway import BudgetExhausted
+from llamac.stops import BudgetExhausted
 
 
 @pytest.fixture(params=["in_process", pytest.param("redis", marks=pytest.mark.redis)])

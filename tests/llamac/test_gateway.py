@@ -10,18 +10,11 @@ import pytest
 import structlog
 
 from llamac.budget import InProcessBudget
-from llamac.gateway import (
-    BudgetExhausted,
-    CallResult,
-    ChatMessage,
-    Gateway,
-    GatewayConfigError,
-    LLMGateway,
-    Role,
-)
+from llamac.gateway import CallResult, ChatMessage, Gateway, GatewayConfigError, LLMGateway, Role
 from llamac.logs import RedactSecrets, configure_logging
 from llamac.metering import Metering, counters_from_records, read_calls
 from llamac.scripted_model import ScriptedChatModel, ScriptedModelExhausted
+from llamac.stops import BudgetExhausted
 from llamac.structured import extract_json_object
 from tests.llamac.fake_endpoint import completion, error
 

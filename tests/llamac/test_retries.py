@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import openai
 import pytest
 
 from llamac.gateway import ChatMessage, LLMGateway
 from llamac.metering import Metering
+from llamac.stops import ProviderFailed
 from tests.llamac.fake_endpoint import completion, error
 
 MESSAGES = [ChatMessage("system", "You plan."), ChatMessage("user", "Answer with a JSON object.")]
@@ -42,7 +42,7 @@ async def test_retries_are_bounded_and_the_failed_call_is_metered(make_settings,
     settings = make_settings(openai_base_url=endpoint.url, endpoint="generic", max_retries=2, retry_base_s=0.01)
     metering = Metering("bounded")
     gateway = LLMGateway(settings, "bounded", metering=metering)
-    with pytest.raises(openai.InternalServerError):
+    with pytest.raises(ProviderFailed, match="HTTP 500"):  # the episode ends with provider_error (resumable)
         await gateway.call(role="actor", agent="a2", messages=MESSAGES, step=1)
     assert len(endpoint.seen) == 3  # first attempt + 2 retries, no more
     [record] = metering.records
@@ -52,7 +52,7 @@ async def test_retries_are_bounded_and_the_failed_call_is_metered(make_settings,
 async def test_client_errors_are_not_retried(make_settings, endpoint_factory):
     endpoint = endpoint_factory([error(401, message="bad key")])
     settings = make_settings(openai_base_url=endpoint.url, endpoint="generic", max_retries=3)
-    with pytest.raises(openai.AuthenticationError):
+    with pytest.raises(ProviderFailed, match="HTTP 401.*bad key"):
         await LLMGateway(settings, "r").call(role="actor", agent="a1", messages=MESSAGES, step=0)
     assert len(endpoint.seen) == 1
 
@@ -61,7 +61,7 @@ async def test_quota_exhaustion_429_is_not_retried(make_settings, endpoint_facto
     quota = (429, {}, {"error": {"message": "quota", "type": "insufficient_quota", "code": "insufficient_quota"}})
     endpoint = endpoint_factory([quota])
     settings = make_settings(openai_base_url=endpoint.url, endpoint="generic", max_retries=3)
-    with pytest.raises(openai.RateLimitError):
+    with pytest.raises(ProviderFailed, match="HTTP 429"):
         await LLMGateway(settings, "r").call(role="actor", agent="a1", messages=MESSAGES, step=0)
     assert len(endpoint.seen) == 1
 

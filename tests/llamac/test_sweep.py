@@ -148,11 +148,14 @@ def test_a_cell_interrupted_mid_episode_continues_from_its_checkpoint(tmp_path: 
     endpoint = scripted_provider
     endpoint.replies = lambda i, body: error(500) if i >= 7 else answer(i, body)  # type: ignore[attr-defined]
     first = run_sweep(spec, out, quiet=True)
-    assert list(first.outcome.failed) == ["alloc-n2-s0/h/s0"]
+    assert "stopped by provider_error" in first.outcome.failed["alloc-n2-s0/h/s0"]
     folder = out / "cells" / "alloc-n2-s0" / "h" / "s0"
-    assert (folder / "error.txt").is_file()
-    done_steps = [json.loads(x)["t"] for x in (folder / "episodes" / "000" / "steps.jsonl").read_text().splitlines()]
-    assert done_steps  # it got somewhere before the provider failed
+    stopped = json.loads((folder / "episodes" / "000" / "summary.json").read_text())
+    assert stopped["end_reason"] == "provider_error"  # a summary of the partial episode, and resumable
+    lines = [json.loads(x) for x in (folder / "episodes" / "000" / "steps.jsonl").read_text().splitlines()]
+    done_steps = [x["t"] for x in lines if x["executed"]]
+    assert done_steps and stopped["steps"] == len(done_steps)  # it got somewhere before the provider failed
+    assert not read_table(out)  # a stopped cell is not a result yet
 
     endpoint.replies = answer  # type: ignore[attr-defined]
     calls_before = len(endpoint.seen)  # type: ignore[attr-defined]
