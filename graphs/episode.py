@@ -25,14 +25,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict
 
+import structlog
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from graphs.state_codec import decode, encode
 from llamac.memory import MemoryStore
-from llamac.results import EpisodeFiles
-from llamac.stops import RESUMABLE_END_REASONS
+from llamac.results import EpisodeFiles, RunFolderError
+from llamac.stops import RESUMABLE_END_REASONS, RedisUnavailable
 from tasks.base import Outcome, Task
 from tasks.coordinator import Coordinator, Decision, StepMemory
 
@@ -94,6 +95,7 @@ class EpisodeContext:
 
 
 Ctx = Runtime[EpisodeContext]
+_log = structlog.get_logger("llamac.episode")
 RECURSION_FLOOR = 1000
 
 
@@ -187,8 +189,7 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
             success=bool(outcome.success),
             end_reason=reason,
         )
-        if ctx.memory is not None:
-            await ctx.memory.append_step(item)
+        await _mirror(ctx, item)
     if ctx.files is not None:
         ctx.files.append_step(line)
     if ctx.on_step is not None:
@@ -321,6 +322,7 @@ async def play_episode(
     if summary:  # a provider or Redis failure stopped a decision: ask it again, from just before it
         config = await _before_stopped_decision(graph, config)
         values = (await graph.aget_state(config)).values
+    _check_checkpoint_covers_steps(ctx, values)
     if values:
         if ctx.files is not None:
             ctx.files.keep_steps_before(values["t"])
@@ -334,6 +336,23 @@ async def play_episode(
     return result["summary"]
 
 
+def _check_checkpoint_covers_steps(ctx: EpisodeContext, values: dict[str, Any]) -> None:
+    """Refuse to replay steps the steps file says were played but the checkpoint does not hold: a deleted
+    checkpoint file, or one copied without its ``-wal`` file, would otherwise spend their tokens again and
+    cut the recorded steps. (The file may be one step ahead: a step line is written just before its
+    checkpoint is stored.)"""
+    if ctx.files is None:
+        return
+    played = [line["t"] for line in ctx.files.read_steps() if line.get("executed")]
+    checkpointed = values.get("t", 0) if values else 0
+    if played and max(played) > checkpointed:
+        where = "holds no state for" if not values else f"stops at step {checkpointed} of"
+        raise RunFolderError(
+            f"the checkpoint {where} episode {ctx.episode}, but {ctx.files.steps} records {max(played) + 1} "
+            "steps: was the checkpoint file deleted, or copied without its -wal file? Restore it, or start a "
+            "new run; nothing was replayed")
+
+
 async def _before_stopped_decision(graph: Any, config: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint where the stopped decision was about to be asked (LangGraph's time travel: invoking
     from it continues on a new branch of the same thread, so the stop stays in the history)."""
@@ -343,11 +362,25 @@ async def _before_stopped_decision(graph: Any, config: dict[str, Any]) -> dict[s
     raise RuntimeError(f"thread {config['configurable']['thread_id']} has no checkpoint before its stopped decision")
 
 
+async def _mirror(ctx: EpisodeContext, item: StepMemory) -> None:
+    """Copy a step to the shared store. The checkpoint is the truth, so a store that went away (Redis
+    down) is logged, not fatal: ``_sync_memory`` rebuilds the copy when the run is resumed."""
+    if ctx.memory is None:
+        return
+    try:
+        await ctx.memory.append_step(item)
+    except RedisUnavailable as exc:
+        _log.warning("memory_mirror_skipped", error=str(exc))
+
+
 async def _sync_memory(ctx: EpisodeContext, history: list[StepMemory]) -> None:
     """Make the mirrored store hold exactly the checkpointed memory (the checkpoint is the truth)."""
     if ctx.memory is None:
         return
-    if await ctx.memory.all_steps() != history:
-        await ctx.memory.clear()
-        for item in history:
-            await ctx.memory.append_step(item)
+    try:
+        if await ctx.memory.all_steps() != history:
+            await ctx.memory.clear()
+            for item in history:
+                await ctx.memory.append_step(item)
+    except RedisUnavailable as exc:
+        _log.warning("memory_mirror_skipped", error=str(exc))

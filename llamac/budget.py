@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from llamac.settings import Settings
-from llamac.stops import BudgetExhausted
+from llamac.stops import BudgetExhausted, RedisUnavailable
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,12 @@ class InProcessBudget:
 
 
 # KEYS[1]: the run's budget hash, KEYS[2]: its open reservations hash.
-# ARGV: tokens, reservation id, total (-1: unlimited), ttl seconds (0: none).
+# ARGV: tokens, reservation id, total (-1: unlimited), ttl seconds (0: none), "1" when this client has
+# reserved before (so the hash must exist: a missing one means Redis lost it, and it is not re-granted).
 _RESERVE_LUA = """
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then
+  return {-1, 0}
+end
 local total = tonumber(ARGV[3])
 redis.call('HSETNX', KEYS[1], 'total', total)
 total = tonumber(redis.call('HGET', KEYS[1], 'total'))
@@ -144,6 +149,7 @@ return {1, 0}
 
 # ARGV: reservation id, used tokens.
 _SETTLE_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 local held = redis.call('HGET', KEYS[2], ARGV[1])
 if not held then return -1 end
 held = tonumber(held)
@@ -161,35 +167,56 @@ class RedisBudget:
     """A budget shared by every process of a run through Redis keys ``llamac:{run}:budget[:open]``.
 
     The first reservation fixes the run's total (``HSETNX``); later processes joining the run with
-    another total keep the first one.
+    another total keep the first one. Redis going away stops the run (``RedisUnavailable``, resumable),
+    and so does a ledger that vanished after this client used it (Redis restarted without its data):
+    it is never granted again in full.
     """
 
-    def __init__(self, client: aioredis.Redis, run_id: str, total: int | None, ttl_s: int | None = None) -> None:
+    def __init__(self, client: aioredis.Redis, run_id: str, total: int | None, ttl_s: int | None = None,
+                 where: str = "Redis") -> None:
         self.run_id = run_id
         self._redis = client
         self._total = total
         self._ttl = ttl_s or 0
+        self._where = where
+        self._used = False
         self._keys = [f"llamac:{run_id}:budget", f"llamac:{run_id}:budget:open"]
         self._reserve = client.register_script(_RESERVE_LUA)
         self._settle = client.register_script(_SETTLE_LUA)
 
     @classmethod
     def from_url(cls, url: str, run_id: str, total: int | None, ttl_s: int | None = None) -> RedisBudget:
-        return cls(aioredis.Redis.from_url(url), run_id, total, ttl_s)
+        client = aioredis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        return cls(client, run_id, total, ttl_s, where=f"Redis at {redact_url(url)} (REDIS_URL)")
+
+    def _gone(self, why: str) -> RedisUnavailable:
+        return RedisUnavailable(f"{self._where}: {why}; the run stops here, resume continues it with the budget "
+                                "left by its own call log")
 
     async def reserve(self, tokens: int) -> Reservation:
         if tokens <= 0:
             raise ValueError("a reservation needs a positive token count")
         rid = uuid.uuid4().hex
         total = -1 if self._total is None else self._total
-        ok, remaining = await self._reserve(keys=self._keys, args=[tokens, rid, total, self._ttl])
+        try:
+            ok, remaining = await self._reserve(keys=self._keys, args=[tokens, rid, total, self._ttl, int(self._used)])
+        except (RedisError, OSError) as exc:
+            raise self._gone(f"{type(exc).__name__}: {exc}") from None
+        if int(ok) == -1:
+            raise self._gone("the budget ledger of this run vanished (restarted without its data?)")
         if not int(ok):
             raise _refusal(self.run_id, tokens, int(remaining))
+        self._used = True
         return Reservation(rid, tokens)
 
     async def settle(self, reservation: Reservation, used: int) -> None:
-        done = await self._settle(keys=self._keys, args=[reservation.id, int(used)])
-        if int(done) != 1:
+        try:
+            done = int(await self._settle(keys=self._keys, args=[reservation.id, int(used)]))
+        except (RedisError, OSError) as exc:
+            raise self._gone(f"{type(exc).__name__}: {exc}") from None
+        if done == -2:
+            raise self._gone("the budget ledger of this run vanished (restarted without its data?)")
+        if done != 1:
             raise KeyError(f"reservation {reservation.id} is not open (settled twice?)")
 
     async def ledger(self) -> BudgetLedger:
@@ -209,6 +236,17 @@ class RedisBudget:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def redact_url(url: str) -> str:
+    """A service URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
 
 
 def budget_from_settings(settings: Settings, run_id: str, total: int | None) -> TokenBudget:

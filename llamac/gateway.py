@@ -239,8 +239,8 @@ class LLMGateway:
             # A structured answer cut off at max_output_tokens is an invalid answer to feed back, not a crash.
             output = _truncated_answer(exc.completion)
         except BaseException as exc:
-            await self._settle(reservation, 0)  # failed calls report no usage
             self._finish(role, agent, step, model_name, attempt, started, reserved, None, valid=False)
+            await self._settle(reservation, 0)  # failed calls report no usage
             if isinstance(exc, PROVIDER_FAILURES):
                 raise ProviderFailed(self._scrub(f"{self._where()}: {_describe(exc)}")) from None
             raise
@@ -251,11 +251,13 @@ class LLMGateway:
             # No usage, or one that cannot be true (negative, absurd): charge and record the reservation.
             attempt.usage_estimated = True
             usage = {"input_tokens": estimated, "output_tokens": self.settings.max_output_tokens}
-        await self._settle(reservation, usage["input_tokens"] + usage["output_tokens"])
         if schema is None:
             parsed = None
         valid = (parsed is not None) if schema is not None else bool(text.strip())
+        # Metered before it is settled: a budget that fails to settle (Redis gone) still leaves the call in
+        # the run's call log, from which a resumed run rebuilds what is left.
         record = self._finish(role, agent, step, model_name, attempt, started, reserved, usage, valid=valid)
+        await self._settle(reservation, usage["input_tokens"] + usage["output_tokens"])
         return CallResult(text=text, parsed=parsed, record=record)
 
     def _where(self) -> str:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from llamac.settings import Settings
+from llamac.stops import RedisUnavailable
 from tasks.coordinator import StepMemory
 
 TokenCounter = Callable[[StepMemory], int]
@@ -163,11 +166,21 @@ class RedisMemory:
         raw = await self._redis.hget(self._short_key, key)
         return default if raw is None else json.loads(raw)
 
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Redis errors as ``RedisUnavailable``, so callers name the service instead of a socket error."""
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailable(f"Redis (REDIS_URL) failed for the memory of {self.run_id}: "
+                                   f"{type(exc).__name__}: {exc}") from None
+
     async def append_step(self, step: StepMemory) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(self._steps_key, step_to_json(step))
-            self._touch(pipe, self._steps_key)
-            await pipe.execute()
+        with self._reachable():
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(self._steps_key, step_to_json(step))
+                self._touch(pipe, self._steps_key)
+                await pipe.execute()
 
     async def recent_steps(
         self, token_window: int, count_tokens: TokenCounter = estimate_step_tokens
@@ -193,10 +206,12 @@ class RedisMemory:
             end -= page
 
     async def all_steps(self) -> list[StepMemory]:
-        return [step_from_json(s) for s in await self._redis.lrange(self._steps_key, 0, -1)]
+        with self._reachable():
+            return [step_from_json(s) for s in await self._redis.lrange(self._steps_key, 0, -1)]
 
     async def clear(self) -> None:
-        await self._redis.delete(self._short_key, self._steps_key)
+        with self._reachable():
+            await self._redis.delete(self._short_key, self._steps_key)
 
     async def aclose(self) -> None:
         await self._redis.aclose()

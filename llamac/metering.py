@@ -7,13 +7,13 @@ hits, latency, retries, which structured-output path was used, whether the answe
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from llamac.gateway import CallRecord
+from llamac.jsonlines import append_line, read_lines
 from llamac.results import CALLS
 
 
@@ -91,11 +91,9 @@ class Metering:
             self.records.append(record)
             self.metrics.add(record)
             if self._path is not None:
-                with self._path.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(asdict(record), sort_keys=True) + "\n")
+                append_line(self._path, asdict(record), sort_keys=True)
 
 
 def read_calls(path: Path) -> list[CallRecord]:
-    """Records back from a calls log (for reports and resumed runs)."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [CallRecord(**json.loads(line)) for line in lines if line.strip()]
+    """Records back from a calls log (for reports and resumed runs); a line torn by a crash is left out."""
+    return [CallRecord(**line) for line in read_lines(Path(path))]

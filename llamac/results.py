@@ -8,6 +8,7 @@ Layout (one folder per run)::
       calls.jsonl              one line per LLM call (written by llamac.metering)
       log.jsonl                the run's structlog lines (the terminal keeps the progress bar)
       error.txt                the traceback of an unexpected error, when one stopped the run
+      .lock                    held by the process running the run (``RunFolder.locked``)
       summary.json             the run: one row per finished episode + aggregates
       episodes/000/steps.jsonl one JSON line per environment step (or stopped decision)
       episodes/000/summary.json one summary per episode (the metrics of issue 5 item 5)
@@ -18,19 +19,27 @@ last checkpointed step without touching the other episodes.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
+import socket
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from llamac.jsonlines import DamagedFile, append_line, read_lines
 
 CONFIG = "config.json"
 SUMMARY = "summary.json"
 STEPS = "steps.jsonl"
 CHECKPOINTS = "checkpoints.sqlite"
 CALLS = "calls.jsonl"
+LOCK = ".lock"
 
 METRICS = (
     "success",
@@ -92,14 +101,11 @@ class EpisodeFiles:
 
     def append_step(self, line: Mapping[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        with self.steps.open("a") as fh:
-            fh.write(json.dumps(line, default=_json_default) + "\n")
-            fh.flush()
+        append_line(self.steps, line, default=_json_default)
 
     def read_steps(self) -> list[dict[str, Any]]:
-        if not self.steps.exists():
-            return []
-        return [json.loads(x) for x in self.steps.read_text().splitlines() if x.strip()]
+        """Every whole step line (a last line torn by a crash is left out; other damage is an error)."""
+        return read_lines(self.steps)
 
     def keep_steps_before(self, t: int) -> None:
         """Drop lines of steps ``>= t``: a resumed episode re-runs them from its checkpoint.
@@ -116,7 +122,13 @@ class EpisodeFiles:
         _write_json(self.summary, dict(summary))
 
     def read_summary(self) -> dict[str, Any] | None:
-        return json.loads(self.summary.read_text()) if self.summary.exists() else None
+        if not self.summary.exists():
+            return None
+        try:
+            return json.loads(self.summary.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise DamagedFile(f"{self.summary} is damaged (not JSON); delete it to play the episode's end again "
+                              "from its checkpoint") from None
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,29 @@ class RunFolder:
     @property
     def checkpoints(self) -> Path:
         return self.path / CHECKPOINTS
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the run folder for this process: a second process that would run it too is refused with
+        who holds it (two processes would write every step twice and pay every call twice)."""
+        fh = (self.path / LOCK).open("a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise RunFolderError(f"{self.path} is in use by {holder}; wait for it to end or stop it") from None
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} on {socket.gethostname()} since "
+                     f"{datetime.now(UTC).isoformat(timespec='seconds')}\n")
+            fh.flush()
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
 
     @property
     def calls(self) -> Path:

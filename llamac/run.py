@@ -45,13 +45,15 @@ def _one_line(exc: BaseException) -> str:
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Imported only once something failed: greedy and ``graph`` runs never load the LLM runtime."""
     from llamac.gateway import GatewayConfigError
-    from llamac.local_model import ModelPartsMissing
+    from llamac.jsonlines import DamagedFile
+    from llamac.local_model import LocalModelError, ModelPartsMissing
+    from llamac.preflight import SettingsError
     from llamac.report import ReportError
     from llamac.sweep.jobs import SweepError
     from llamac.sweep.spec import SpecError
 
     return (UsageError, TaskError, RunFolderError, ValidationError, FileNotFoundError, GatewayConfigError,
-            ModelPartsMissing, SpecError, SweepError, ReportError)
+            ModelPartsMissing, SpecError, SweepError, ReportError, DamagedFile, SettingsError, LocalModelError)
 
 
 def mermaid(which: str) -> str:
@@ -70,7 +72,9 @@ def mermaid(which: str) -> str:
 
 
 def _settings(local_model: str | None = None) -> Settings:
-    settings = Settings()
+    from llamac.preflight import load_settings
+
+    settings = load_settings()
     if local_model:
         settings = settings.model_copy(update={"local_model": local_model})
     return settings
@@ -98,6 +102,9 @@ def _prepare_new(args, argv: list[str], settings: Settings) -> tuple[RunConfig, 
             model_file(settings, quiet=False)  # a missing or wrong model is refused here, not mid-run
         except LocalModelError as exc:
             raise UsageError(str(exc)) from None
+    from llamac.preflight import check_services
+
+    check_services(settings, llm=args.coordinator in LLM_COORDINATORS)  # before a folder exists
     out = Path(args.out) if args.out else default_out(settings.runs_dir, specs[0], args.coordinator)
     folder = RunFolder.create(out)
     config = new_config(args, argv, specs, folder.path, settings)
@@ -196,6 +203,10 @@ def _main(argv: list[str]) -> int:
                 err.print(f"run {folder.path} is already finished; not re-running")
                 print_summary(out, done, folder.path.resolve(), title=_title(config))
                 return 0
+            from llamac.cli.build import LLM_COORDINATORS
+            from llamac.preflight import check_services
+
+            check_services(settings, llm=config.coordinator.name in LLM_COORDINATORS)
         else:
             settings = _settings(args.local_model)
             config, folder = _prepare_new(args, argv, settings)

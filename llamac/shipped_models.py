@@ -128,5 +128,8 @@ def model_file(settings: Settings, quiet: bool = True) -> Path:
         return assemble(SHIPPED[choice], cache_dir(settings), quiet=quiet)
     path = Path(choice).expanduser()
     if not path.is_file():
-        raise LocalModelError(f"local model {choice!r} is neither {' nor '.join(SHIPPED)} nor a GGUF file")
+        raise LocalModelError(f"LLAMAC_LOCAL_MODEL: {choice!r} is neither {' nor '.join(SHIPPED)} nor a GGUF file")
+    with path.open("rb") as fh:
+        if fh.read(4) != b"GGUF":
+            raise LocalModelError(f"LLAMAC_LOCAL_MODEL: {path} is not a GGUF model file (it does not start with GGUF)")
     return path

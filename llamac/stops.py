@@ -28,12 +28,14 @@ class ProviderFailed(RunStopped):
     resumable = True
 
 
-class BudgetUnavailable(RunStopped):
-    """The budget's ledger cannot be read or trusted (Redis unreachable, or restarted without its data)."""
+class RedisUnavailable(RunStopped):
+    """Redis (``REDIS_URL``) went away: unreachable, or restarted without the budget's ledger. A budget
+    ledger that was lost is never re-granted in full: ``resume`` rebuilds what is left from the run's own
+    call log."""
 
-    end_reason = "budget_unavailable"
+    end_reason = "redis_unavailable"
     resumable = True
 
 
-RESUMABLE_END_REASONS = frozenset({ProviderFailed.end_reason, BudgetUnavailable.end_reason})
+RESUMABLE_END_REASONS = frozenset({ProviderFailed.end_reason, RedisUnavailable.end_reason})
 """End reasons that leave an episode unfinished: ``resume`` asks the stopped decision again."""

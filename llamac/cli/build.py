@@ -6,6 +6,7 @@ when an RL coordinator is asked for, so the LLM side runs without torch installe
 
 from __future__ import annotations
 
+import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,10 @@ class LLMRuntime:
         if self.shared_budget is not None:
             self.budget = self.shared_budget
         else:
-            self.budget = budget_from_settings(self.settings, self.run_id, self.budget_total)
+            # A ledger per process of the run, holding what the run's own call log says is left: one lost
+            # with Redis's data, or left with open reservations by a killed process, is never re-granted.
+            session = f"{self.run_id}:{uuid.uuid4().hex[:8]}"
+            self.budget = budget_from_settings(self.settings, session, self.budget_total)
             self._stack.push_async_callback(self.budget.aclose)
         self.metering = Metering(self.run_id, self.run_dir)
         self.gateway = LLMGateway(self.settings, self.run_id, budget=self.budget, metering=self.metering,

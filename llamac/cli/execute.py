@@ -6,6 +6,7 @@ episode with a checkpoint continues from it, any other starts fresh. So resume i
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from graphs.episode import EpisodeContext, play_episode
 from llamac.cli.build import LLM_COORDINATORS, LLMRuntime, build_coordinator, build_task
 from llamac.cli.config import RunConfig
 from llamac.cli.parser import UsageError
+from llamac.jsonlines import DamagedFile
 from llamac.progress import RunProgress
 from llamac.results import RunFolder
 from llamac.settings import Settings
@@ -70,13 +72,24 @@ async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings,
                        *, quiet: bool = False, shared_budget: Any = None,
                        server_url: str | None = None) -> list[dict[str, Any]]:
     """``shared_budget`` and ``server_url``: a sweep's budget and local model server, used by many runs."""
+    with folder.locked():
+        try:
+            return await _run_episodes(config, folder, settings, progress_console, quiet=quiet,
+                                       shared_budget=shared_budget, server_url=server_url)
+        except sqlite3.DatabaseError as exc:
+            raise DamagedFile(f"{folder.checkpoints} is damaged ({exc}); restore it from a copy (with its -wal "
+                              "file) or start a new run") from None
+
+
+async def _run_episodes(config: RunConfig, folder: RunFolder, settings: Settings, progress_console: Console,
+                        *, quiet: bool, shared_budget: Any, server_url: str | None) -> list[dict[str, Any]]:
     summaries: list[dict[str, Any]] = []
     totals = calls_log_totals(folder) or {"llm_calls": 0, "tokens": 0}
     prior = (totals["llm_calls"], totals["tokens"])  # spent by earlier processes of this run
     budget_left = None
     if config.budget is not None:
-        # Redis keeps a run's ledger across processes; the in-process budget starts from what is left
-        budget_left = config.budget if settings.redis_url else max(1, config.budget - prior[1])
+        # what the run's own call log says is left, in process or in Redis alike
+        budget_left = max(1, config.budget - prior[1])
     async with AsyncExitStack() as stack:
         saver = await stack.enter_async_context(open_checkpointer(config, folder, settings))
         runtime = None

@@ -120,12 +120,15 @@ def run_sweep(spec_path: Path, out: Path | None, *, executor: str = "local", wor
               ray_address: str | None = None, settings: Settings | None = None, console: Console | None = None,
               quiet: bool = False) -> SweepReport:
     """Run what is left of the sweep, then rebuild its table from every finished cell."""
-    settings = settings or Settings()
+    from llamac.preflight import check_services, load_settings
+
+    settings = settings or load_settings()
     spec: SweepSpec = load_spec(spec_path)
     out = out or default_sweep_out(settings, spec_path)
     runner = _executor(executor, workers, ray_address)
     plan = plan_sweep(spec, spec_path.read_text(), spec_path.resolve().parent, out)
     _check_llm_side(plan, settings)
+    check_services(settings, llm=any(p.job.cell.is_llm for p in plan.pending))
     from llamac.logs import configure_logging
 
     configure_logging(settings, stream=(out / "log.jsonl").open("a", encoding="utf-8"))
