@@ -117,7 +117,10 @@ def _open_existing(run_dir: str) -> tuple[RunConfig, RunFolder]:
     try:
         return RunConfig.model_validate(folder.read_config()), folder
     except ValidationError as exc:
-        raise RunFolderError(f"{folder.path}/config.json is not a llamac run config ({exc.error_count()} errors)") from None
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise RunFolderError(f"{folder.path}/config.json is not a llamac run config: {where}: "
+                             f"{first['msg'].removeprefix('Value error, ')}") from None
 
 
 def _title(config: RunConfig) -> str:

@@ -47,6 +47,9 @@ from tasks.plans import parse_integer_plan
 
 MAX_AMOUNT = 9
 HORIZON = 20
+MAX_AGENTS = 10_000
+"""Most agents an instance may have: every plan lists every agent (an LLM answer of tens of thousands of
+tokens beyond this), and the RL transformers attend over every pair of agents of every sample."""
 SUCCESS_LEVEL = 0.95
 
 
@@ -83,9 +86,14 @@ class ResourceAllocation:
             raise TaskError(f"the number of agents must be a whole number >= 1, got {n_agents!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise TaskError(f"the seed must be a whole number >= 0, got {seed!r}")
+        if n_agents > MAX_AGENTS:
+            raise TaskError(f"{n_agents} agents is more than this machine can hold in a plan "
+                            f"(at most {MAX_AGENTS:,})")
         self.n_agents, self.seed = n_agents, seed
         self.name = f"alloc_n{n_agents}_seed{seed}"
         self.agents: tuple[AgentId, ...] = tuple(f"Agent[{i}]" for i in range(n_agents))
+        self._index = {agent: i for i, agent in enumerate(self.agents)}
+        self._gated: tuple[AllocState, Plan, list[int | None], int | None] | None = None
         self.state_dim = 3 + n_agents
         self.max_total = MAX_AMOUNT * n_agents
         self.rho = float(np.random.default_rng(seed).uniform(0.2, 0.8))
@@ -118,7 +126,7 @@ class ResourceAllocation:
         if state.done:
             raise TaskError("the allocation episode is over")
         amounts, feedback = list(state.amounts), []
-        index = {agent: i for i, agent in enumerate(self.agents)}
+        index = self._index
         for agent, action in joint.items():
             amount = _amount(action)
             if agent not in index:
@@ -205,15 +213,14 @@ class ResourceAllocation:
         Suspicious when the last change of the total lowered the reward, the plan moves the total the
         same way again, and this agent's own amount moves that way too (it shares the blame).
         """
-        i = self.agents.index(agent)
-        amounts = self.plan_amounts(state, plan)
+        i = self._index[agent]
+        amounts, proposed = self._plan_totals(state, plan)
         own = amounts[i]
         if own is None:
             return DirectFeedback(f"{agent}: amount {plan.as_dict()[agent]!r} is outside 0..{MAX_AMOUNT}")
-        if len(state.history) < 2 or any(a is None for a in amounts):
+        if len(state.history) < 2 or proposed is None:
             return Agree()
         (x0, g0), (x1, g1) = state.history[-2], state.history[-1]
-        proposed = sum(a for a in amounts if a is not None)
         last_move, next_move, own_move = x1 - x0, proposed - x1, own - state.amounts[i]
         if g1 < g0 and last_move * next_move > 0 and last_move * own_move > 0:
             way = "raised" if last_move > 0 else "lowered"
@@ -222,6 +229,16 @@ class ResourceAllocation:
                 f"this plan {way} it again to {proposed}, and {agent} goes from {state.amounts[i]} to {amounts[i]}"
             )
         return Agree()
+
+    def _plan_totals(self, state: AllocState, plan: Plan) -> tuple[list[int | None], int | None]:
+        """The plan's amounts and total (None when an amount is invalid), computed once per (state, plan):
+        every actor gates the same plan, so the N gates of a step cost O(N), not O(N^2)."""
+        cached = self._gated
+        if cached is None or cached[0] is not state or cached[1] is not plan:
+            amounts = self.plan_amounts(state, plan)
+            total = None if any(a is None for a in amounts) else sum(a for a in amounts if a is not None)
+            cached = self._gated = (state, plan, amounts, total)
+        return cached[2], cached[3]
 
     def plan_json_schema(self) -> dict[str, Any]:
         amount = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT}

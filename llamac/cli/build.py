@@ -25,15 +25,12 @@ def build_task(spec: TaskSpec) -> Task:
     """One task instance through the task catalog (which raises ``TaskError`` on bad parameters)."""
     from tasks import catalog
 
-    if spec.family == "grid":
-        assert spec.rows is not None and spec.cols is not None and spec.difficulty is not None
-        size = (spec.rows, spec.cols)
-        return catalog.grid_task(size, spec.difficulty, instance=spec.instance, seed=spec.seed)
+    if spec.family == "grid":  # TaskSpec's validator guarantees each family's fields
+        size = (spec.rows or 0, spec.cols or 0)
+        return catalog.grid_task(size, spec.difficulty or "", instance=spec.instance, seed=spec.seed)
     if spec.family == "alloc":
-        assert spec.agents is not None and spec.seed is not None
-        return catalog.alloc_task(spec.agents, seed=spec.seed)
-    assert spec.game is not None
-    return catalog.matrix_task(spec.game, k=spec.k)
+        return catalog.alloc_task(spec.agents or 0, seed=spec.seed or 0)
+    return catalog.matrix_task(spec.game or "", k=spec.k)
 
 
 @dataclass
@@ -102,7 +99,8 @@ def build_coordinator(spec: CoordinatorSpec, task: Task, runtime: LLMRuntime | N
         from graphs.context import LLaMACConfig
         from graphs.llamac import LLaMACCoordinator
 
-        assert runtime is not None
+        if runtime is None:
+            raise UsageError("an LLM coordinator needs the LLM runtime")
         return LLaMACCoordinator(runtime.gateway, LLaMACConfig(critics=spec.critics, actor_context=spec.actor_context,
                                                                actor_gate=spec.actor_gate,
                                                                assessor=spec.assessor,
@@ -111,7 +109,8 @@ def build_coordinator(spec: CoordinatorSpec, task: Task, runtime: LLMRuntime | N
         from graphs.context import HMAS2Config
         from graphs.hmas2 import HMAS2Coordinator
 
-        assert runtime is not None
+        if runtime is None:
+            raise UsageError("an LLM coordinator needs the LLM runtime")
         return HMAS2Coordinator(runtime.gateway, HMAS2Config(objection_rounds=spec.rounds))
     return _rl_coordinator(spec, task)
 
@@ -119,7 +118,8 @@ def build_coordinator(spec: CoordinatorSpec, task: Task, runtime: LLMRuntime | N
 def _rl_coordinator(spec: CoordinatorSpec, task: Task) -> Coordinator:
     """A trained policy; torch is needed here and only here. Checked before a run folder is made
     (``run`` builds the coordinator once up front) and again at ``resume``, when it may have moved."""
-    assert spec.policy is not None
+    if spec.policy is None:
+        raise UsageError(f"--coordinator {spec.name} needs --policy RUN_DIR (config.json: coordinator.policy)")
     policy = Path(spec.policy)
     if not policy.is_dir():
         raise UsageError(f"--policy {spec.policy}: no such folder")

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from llamac.cli.parser import COORDINATORS
 from llamac.settings import Settings
 
 
@@ -31,6 +32,14 @@ class TaskSpec(BaseModel):
     game: str | None = None
     k: float | None = None
 
+    @model_validator(mode="after")
+    def _complete(self) -> TaskSpec:
+        needs = {"grid": ("rows", "cols", "difficulty"), "alloc": ("agents", "seed"), "matrix": ("game",)}[self.family]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.family} task needs {', '.join(missing)}")
+        return self
+
     def label(self) -> str:
         if self.family == "grid":
             which = f"i{self.instance}" if self.instance is not None else f"s{self.seed}"
@@ -41,7 +50,7 @@ class TaskSpec(BaseModel):
 
 
 class CoordinatorSpec(BaseModel):
-    name: str
+    name: Literal[COORDINATORS]  # type: ignore[valid-type]
     policy: str | None = None
     critics: Literal["split", "merged"] = "split"
     actor_context: Literal["shared", "local"] = "shared"

@@ -42,6 +42,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from llamac.cli.config import CoordinatorSpec, TaskSpec
+from tasks.alloc import MAX_AGENTS
 
 LLM_KINDS = ("llamac", "hmas2")
 TRAINED_KINDS = ("steer", "mappo", "happo", "mat", "step")
@@ -203,7 +204,7 @@ class GridTasks(_Strict):
 
 class AllocTasks(_Strict):
     family: Literal["alloc"]
-    agents: list[Annotated[int, Field(ge=1, le=10_000)]] = Field(min_length=1)
+    agents: list[Annotated[int, Field(ge=1, le=MAX_AGENTS)]] = Field(min_length=1)
     seeds: Ids = [0]
     """Instance seeds (each draws the hidden mu and sigma)."""
 
