@@ -9,6 +9,7 @@ the budget directly.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import math
 import time
@@ -198,6 +199,9 @@ class LLMGateway:
             max_tokens=s.max_output_tokens,
             timeout=httpx.Timeout(s.resolved_request_timeout_s(), connect=s.connect_timeout_s),
             max_retries=0,  # tenacity (llamac.retries) is the only retry layer
+            http_async_client=httpx.AsyncClient(transport=CompletionCheck(httpx.AsyncHTTPTransport()),
+                                                timeout=httpx.Timeout(s.resolved_request_timeout_s(),
+                                                                      connect=s.connect_timeout_s)),
             streaming=False,  # streamed answers from llama.cpp carry no usage
             use_responses_api=False,
             extra_body=extra_body,
@@ -232,6 +236,7 @@ class LLMGateway:
         reserved = estimated + self.settings.max_output_tokens
         reservation = await self.budget.reserve(reserved) if self.budget is not None else None
         attempt = _Attempt(path=self._path(model_name, model, schema))
+        CURRENT_ATTEMPT.set(attempt)  # this task's call: CompletionCheck counts malformed bodies on it
         started = time.perf_counter()
         try:
             output = await self._invoke(model_name, model, [_to_langchain(m) for m in sent], schema, attempt)
@@ -293,9 +298,6 @@ class LLMGateway:
                                                "(LLAMAC_CALL_DEADLINE_S)")
                         try:
                             return await asyncio.wait_for(runnable.ainvoke(messages), timeout=left)
-                        except MALFORMED:
-                            attempt.malformed += 1
-                            raise
                         except TimeoutError:
                             raise TimeoutError(f"no answer within the call deadline of {deadline:g} s "
                                                "(LLAMAC_CALL_DEADLINE_S)") from None
@@ -357,16 +359,56 @@ class _Attempt:
         self.retries += 1
 
 
-MALFORMED = (json.JSONDecodeError, openai.APIResponseValidationError, IndexError, KeyError)
-"""What a response body that is not a chat completion raises inside the client (an HTML page, no choices)."""
-PROVIDER_FAILURES = (openai.OpenAIError, TimeoutError, *MALFORMED)
+PROVIDER_FAILURES = (openai.OpenAIError, TimeoutError)
 """What is left of a call once retries and the deadline are used up: the provider's failure, not ours."""
+MALFORMED_STATUS = 502
+
+CURRENT_ATTEMPT: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar("llamac_attempt", default=None)
+
+
+class CompletionCheck(httpx.AsyncBaseTransport):
+    """The HTTP layer under every chat model: a 200 answer to a chat-completions request whose body is not
+    a chat completion (an HTML error page, ``choices: []``, not JSON) becomes an HTTP 502, which the retry
+    policy retries like any 5xx, and is counted on the call (``CallRecord.malformed``). Without it the
+    client would fail deep in its parsing with an error no retry policy can tell from a bug."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method != "POST" or not request.url.path.endswith("/chat/completions") or response.status_code != 200:
+            return response
+        body = await response.aread()
+        why = _not_a_completion(body)
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-encoding", "content-length")}
+        if why is None:
+            return httpx.Response(200, headers=headers, content=body, request=request)
+        attempt = CURRENT_ATTEMPT.get()
+        if attempt is not None:
+            attempt.malformed += 1
+        message = f"the provider answered with a body that is not a chat completion ({why})"
+        return httpx.Response(MALFORMED_STATUS, json={"error": {"message": message, "type": "malformed_answer"}},
+                              request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _not_a_completion(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return "not JSON"
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if not isinstance(data.get("choices"), list) or not data["choices"]:
+        return "no choices"
+    return None
 
 
 def _describe(exc: BaseException) -> str:
     """One line on what the provider did (status and message for HTTP errors)."""
-    if isinstance(exc, MALFORMED):
-        return f"answered with a body that is not a chat completion ({type(exc).__name__}), also on retry"
     status = getattr(exc, "status_code", None)
     text = " ".join(str(exc).split()) or type(exc).__name__
     text = text if len(text) <= 240 else text[:237] + "..."

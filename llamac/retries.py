@@ -10,7 +10,6 @@ switched off (``max_retries=0``) so this is the only retry layer and every retry
 from __future__ import annotations
 
 import email.utils
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,9 +30,9 @@ from tenacity.wait import wait_base
 log = structlog.get_logger("llamac.retries")
 
 TRANSIENT = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError,
-             TimeoutError, json.JSONDecodeError, openai.APIResponseValidationError, IndexError, KeyError)
-"""Worth another attempt: connection errors, timeouts, 429, 5xx, and a body that was not a chat completion
-(an HTML error page, ``choices: []``)."""
+             TimeoutError)
+"""Worth another attempt: connection errors, timeouts, 429 and 5xx (a body that was not a chat completion
+arrives as a 502: ``llamac.gateway.CompletionCheck``)."""
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -1,7 +1,8 @@
 """A real loopback HTTP server speaking just enough of the chat-completions API to script failures.
 
-Used by the retry, structured-path and logging tests: each request takes the next scripted reply
-(status, headers, body); every request's arrival time, headers and JSON body are kept.
+Used by the retry, structured-path, logging and reliability tests: each request takes the next scripted
+reply (status, headers, body: a JSON object, or raw bytes for a body that is not JSON); a reply function
+may also sleep (a hanging provider). Every request's arrival time, headers and JSON body are kept.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Reply = tuple[int, dict[str, str], dict[str, Any]]
+Reply = tuple[int, dict[str, str], dict[str, Any] | bytes]
 
 
 def completion(
@@ -67,9 +68,10 @@ def serve(replies: list[Reply] | Callable[[int, dict[str, Any]], Reply]) -> tupl
                 index = len(endpoint.seen)
                 endpoint.seen.append(Seen(time.monotonic(), {k.lower(): v for k, v in self.headers.items()}, body))
             status, headers, payload = endpoint.replies(index, body)
-            data = json.dumps(payload).encode()
+            raw = isinstance(payload, bytes)  # a body that is not JSON (an HTML error page, a cut-off answer)
+            data = payload if raw else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", "text/html" if raw else "application/json")
             self.send_header("content-length", str(len(data)))
             for key, value in headers.items():
                 self.send_header(key, value)
@@ -87,7 +89,13 @@ def serve(replies: list[Reply] | Callable[[int, dict[str, Any]], Reply]) -> tupl
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            return None  # a client that gave up on a hanging reply: nothing to report
+
+    server = Server(("127.0.0.1", 0), Handler)
     endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
