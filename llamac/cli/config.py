@@ -37,7 +37,7 @@ class TaskSpec(BaseModel):
         needs = {"grid": ("rows", "cols", "difficulty"), "alloc": ("agents", "seed"), "matrix": ("game",)}[self.family]
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
-            raise ValueError(f"a {self.family} task needs {', '.join(missing)}")
+            raise ValueError(f"the {self.family} task needs {', '.join(missing)}")
         return self
 
     def label(self) -> str:

