@@ -5,8 +5,8 @@ LLAMAC_LOCAL_URL), the gateway with its budget, the LLaMAC step graph inside the
 Prints wall time, steps, success, calls and tokens of the episode.
 
     .venv/bin/python benchmarks/episode_wall_time.py [--instance 0] [--size 2x2] [--coordinator llamac]
-        [--critics split|merged] [--actor-context shared|local] [--actor-gate ask|direct|apply]
-        [--assessor always|on-disagreement] [--max-steps N]
+        [--preset paper|lean] [--critics split|merged] [--actor-context shared|local]
+        [--actor-gate ask|direct|apply] [--assessor always|on-disagreement] [--max-steps N]
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 
-from graphs.context import HMAS2Config, LLaMACConfig
+from graphs.context import HMAS2Config, LLaMACConfig, coordinator_config, resolve_knobs
 from graphs.episode import EpisodeContext, play_episode
 from graphs.hmas2 import HMAS2Coordinator
 from graphs.llamac import LLaMACCoordinator
 from llamac.budget import InProcessBudget
+from llamac.cli.config import knob_values
+from llamac.cli.parser import add_knob_flags
 from llamac.gateway import LLMGateway
 from llamac.local_model import LocalModelServer
 from llamac.logs import configure_logging
@@ -70,15 +72,10 @@ def main() -> None:
     parser.add_argument("--size", default="2x2")
     parser.add_argument("--instance", type=int, default=0)
     parser.add_argument("--coordinator", choices=("llamac", "hmas2"), default="llamac")
-    parser.add_argument("--critics", choices=("split", "merged"), default="split")
-    parser.add_argument("--actor-context", choices=("shared", "local"), default="shared")
-    parser.add_argument("--actor-gate", choices=("ask", "direct", "apply"), default="ask")
-    parser.add_argument("--assessor", choices=("always", "on-disagreement"), default="always")
+    add_knob_flags(parser)
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (per-step figures only)")
     args = parser.parse_args()
-    config = LLaMACConfig(
-        critics=args.critics, actor_context=args.actor_context, actor_gate=args.actor_gate, assessor=args.assessor
-    )
+    config = coordinator_config("llamac", resolve_knobs("llamac", args.preset, knob_values(args)))
     settings = Settings()
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
     rows, cols = (int(x) for x in args.size.lower().split("x"))

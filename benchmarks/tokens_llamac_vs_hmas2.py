@@ -15,7 +15,7 @@ evaluates far fewer: its log (kept beside the JSONL, ``<out>.server.log``) has o
 the uncached prompt tokens per step as well.
 
     nice .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl [--n2x4 3]
-        [--critics merged] [--actor-gate direct|apply] [--assessor on-disagreement]
+        [--preset paper|lean] [--critics merged] [--actor-gate direct|apply] [--assessor on-disagreement]
                                   # LLaMAC's knobs; HMAS-2 is the same either way. One file per setting
         [--coordinators llamac]   # one coordinator per process (two cores); concatenate the files to report
     .venv/bin/python benchmarks/tokens_llamac_vs_hmas2.py --out /tmp/tokens.jsonl --report
@@ -31,7 +31,9 @@ from pathlib import Path
 
 from episode_wall_time import evaluated_per_call, play  # same folder: benchmarks are run as scripts
 
-from graphs.context import LLaMACConfig
+from graphs.context import LLaMACConfig, coordinator_config, resolve_knobs
+from llamac.cli.config import knob_values
+from llamac.cli.parser import add_knob_flags
 from llamac.local_model import LocalModelServer
 from llamac.logs import configure_logging
 from llamac.settings import Settings
@@ -213,17 +215,14 @@ def main() -> None:
     parser.add_argument("--n2x2", type=int, default=10)
     parser.add_argument("--n2x4", type=int, default=3)
     parser.add_argument("--first2x2", type=int, default=0, help="first Easy 2x2 instance to play (default 0)")
-    parser.add_argument("--actor-gate", choices=("ask", "direct", "apply"), default="ask", help="LLaMAC's actor gate")
-    parser.add_argument("--critics", choices=("split", "merged"), default="split", help="LLaMAC's critics")
-    parser.add_argument("--assessor", choices=("always", "on-disagreement"), default="always",
-                        help="LLaMAC's assessor")
+    add_knob_flags(parser)
     parser.add_argument("--coordinators", default="llamac,hmas2", help="which to play, comma-separated")
     parser.add_argument("--report", action="store_true", help="only summarise the JSONL file")
     parser.add_argument("--server-log", type=Path, default=None, help="where the local server logs (default: <out>.server.log)")
     args = parser.parse_args()
     log = args.server_log or server_log_of(args.out)
     order = plan(args.n2x2, args.n2x4, args.first2x2)
-    config = LLaMACConfig(critics=args.critics, actor_gate=args.actor_gate, assessor=args.assessor)
+    config = coordinator_config("llamac", resolve_knobs("llamac", args.preset, knob_values(args)))
     coordinators = tuple(c for c in args.coordinators.split(",") if c)
     if not coordinators or set(coordinators) - {"llamac", "hmas2"}:
         parser.error("--coordinators takes llamac and/or hmas2")

@@ -4,8 +4,8 @@ and the gateway (LangGraph's runtime context, so the compiled graph itself needs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from llamac.gateway import Gateway
 from tasks.base import Task
@@ -18,14 +18,19 @@ OBJECTION_ROUNDS_BY_FAMILY = {"grid_easy": 1, "grid_hard": 3, "alloc": 1}
 class CoordinatorConfig:
     """Knobs shared by LLaMAC and HMAS-2, so both run under the same limits."""
 
-    actor_context: Literal["shared", "local"] = "shared"
+    actor_context: Literal["shared", "local"] = field(default="shared", metadata={"knob": True, "llamac": True, "help": (
+        "LLaMAC actors see the step's shared prefix (prefix-cache friendly) or only the rules and their own "
+        "view (fewer billed tokens)")})
     """LLaMAC actors' context. ``shared`` (default): the step's whole shared prefix (rules, memory, state)
     first, so a prefix cache serves it; ``local``: the rules plus the actor's own view only (the paper's
     decentralised actor), about half the prompt of a shared actor call on Easy 2x2 at step 0, less once
     memory fills its window. HMAS-2 agents always get the shared prefix: they see every agent's state
     and the history by design."""
 
-    actor_gate: Literal["ask", "direct", "apply"] = "ask"
+    actor_gate: Literal["ask", "direct", "apply"] = field(default="ask", metadata={"knob": True, "llamac": True, "help": (
+        "LLaMAC actors whose rule gate knows a better action: ask the LLM all the same (ask, the paper's actor), "
+        "object with that action without a call (direct), or take it without a call when the patched plan passes "
+        "the check, skipping the assessor's revision (apply)")})
     """LLaMAC actors whose rule gate doubts their line and knows a better action (``Suspicious.fix``):
     ``ask`` (default, the paper's actor) asks the LLM all the same; ``direct`` objects with the fix
     without an LLM call, and the assessor revises; ``apply`` takes the fix itself: when every objection
@@ -33,7 +38,8 @@ class CoordinatorConfig:
     revision call (otherwise the round goes to the assessor as with ``direct``). HMAS-2 agents are
     always asked."""
 
-    objection_rounds: int | None = None
+    objection_rounds: int | None = field(default=None, metadata={"knob": True, "key": "rounds", "default_help": (
+        "3 on Hard grids, else 1"), "help": "plan-confirmation rounds per step"})
     """Actor confirmation rounds per step; ``None`` derives it from ``task.family`` (1 Easy, 3 Hard)."""
 
     syntax_replans: int = 6
@@ -51,11 +57,14 @@ class CoordinatorConfig:
 
 @dataclass(frozen=True)
 class LLaMACConfig(CoordinatorConfig):
-    critics: Literal["split", "merged"] = "split"
+    critics: Literal["split", "merged"] = field(default="split", metadata={"knob": True, "llamac": True, "help": (
+        "LLaMAC: two concurrent critic calls (split) or the authors' single two-plan call (merged)")})
     """``split``: exploration and exploitation critics as two concurrent calls (the paper's description);
     ``merged``: the authors' single call asking for both plans."""
 
-    assessor: Literal["always", "on-disagreement"] = "always"
+    assessor: Literal["always", "on-disagreement"] = field(default="always", metadata={"knob": True, "llamac": True, "help": (
+        "LLaMAC: ask the assessor every step (always, the paper's) or only when the two critics propose different "
+        "plans (on-disagreement)")})
     """``always`` (default, the paper's TripletCritic): the assessor is asked every step;
     ``on-disagreement``: when both critics propose the same plan it is taken without the assessor's call
     (the syntax check and the actors still check it)."""
@@ -64,6 +73,66 @@ class LLaMACConfig(CoordinatorConfig):
 @dataclass(frozen=True)
 class HMAS2Config(CoordinatorConfig):
     """HMAS-2 has no critics; it shares every other limit with LLaMAC."""
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A knob of the LLM coordinators as the CLI, config.json, sweep specs and benchmarks name it, derived
+    from the config field that declares it (``metadata={"knob": True, ...}``)."""
+
+    field: str
+    """The field of ``LLaMACConfig`` / ``HMAS2Config``."""
+    key: str
+    """Its name outside: ``--key`` (dashes for underscores), config.json's ``coordinator.key``, a spec's key."""
+    choices: tuple[str, ...] | None
+    default: Any
+    help: str
+    llamac_only: bool
+    default_help: str = ""
+    """The default in words, when it is not one value."""
+
+
+def _knobs() -> tuple[Knob, ...]:
+    hints = get_type_hints(LLaMACConfig)
+    out = []
+    for f in fields(LLaMACConfig):
+        if f.metadata.get("knob"):
+            kind = hints[f.name]
+            choices = tuple(get_args(kind)) if get_origin(kind) is Literal else None
+            out.append(Knob(f.name, f.metadata.get("key", f.name), choices, f.default, f.metadata["help"],
+                            bool(f.metadata.get("llamac")), f.metadata.get("default_help", "")))
+    return tuple(out)
+
+
+KNOBS: tuple[Knob, ...] = _knobs()
+"""Every knob, in declaration order."""
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {"critics": "split", "actor_context": "shared", "actor_gate": "ask", "assessor": "always"},
+    "lean": {"critics": "merged", "actor_context": "shared", "actor_gate": "apply", "assessor": "on-disagreement"},
+}
+"""LLaMAC presets (knob key -> value): ``paper`` is the authors' TripletCritic and actors, what the
+reproduction tables and cassettes use; ``lean`` is ours: one merged critic call, the assessor only when the
+critics disagree, actors that take their rule gate's fix (most executed lines are then the rules')."""
+
+
+def resolve_knobs(kind: str, preset: str | None, given: dict[str, Any]) -> dict[str, Any]:
+    """Knob key -> value for a coordinator: the preset's (``paper`` by default, LLaMAC only), then every
+    knob given explicitly (not None) on top, then the declared defaults."""
+    values = {k.key: k.default for k in KNOBS if kind == "llamac" or not k.llamac_only}
+    if kind == "llamac":
+        values.update(PRESETS[preset or "paper"])
+    values.update({key: value for key, value in given.items() if value is not None and key in values})
+    return values
+
+
+def coordinator_config(kind: str, knobs: dict[str, Any]) -> CoordinatorConfig:
+    """``LLaMACConfig`` or ``HMAS2Config`` from knob keys (as ``resolve_knobs`` gives them)."""
+    by_key = {k.key: k.field for k in KNOBS}
+    values = {by_key[key]: value for key, value in knobs.items() if key in by_key}
+    if kind == "llamac":
+        return LLaMACConfig(**values)
+    return HMAS2Config(**{k: v for k, v in values.items() if k in {f.name for f in fields(HMAS2Config)}})
 
 
 @dataclass(frozen=True)

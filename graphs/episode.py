@@ -31,19 +31,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from graphs.state_codec import decode, encode
+from llamac.counters import SUMMARY_FIELDS, add_counters
 from llamac.memory import MemoryStore
 from llamac.results import EpisodeFiles, RunFolderError
 from llamac.stops import RESUMABLE_END_REASONS, RedisUnavailable
 from tasks.base import Outcome, Task
 from tasks.coordinator import Coordinator, Decision, StepMemory
-
-
-def _sum_counters(left: Mapping[str, float], right: Mapping[str, float]) -> dict[str, float]:
-    """Reducer: counters of successive decisions add up."""
-    out = dict(left or {})
-    for key, value in (right or {}).items():
-        out[key] = out.get(key, 0) + value
-    return out
 
 
 class EpisodeState(TypedDict, total=False):
@@ -55,7 +48,7 @@ class EpisodeState(TypedDict, total=False):
     outcomes: Annotated[list[str], operator.add]  # one Outcome per executed step
     history: Annotated[list[str], operator.add]  # StepMemory per executed step (long-term memory)
     decision: str | None  # the pending Decision (state_codec)
-    counters: Annotated[dict[str, float], _sum_counters]  # summed Decision.counters
+    counters: Annotated[dict[str, float], add_counters]  # summed Decision.counters
     wall_s: Annotated[float, operator.add]  # time spent inside nodes (not downtime between resumes)
     done: bool
     success: bool
@@ -242,19 +235,8 @@ def episode_summary(
         "success": success,
         "steps": steps,
         "end_reason": end_reason,
-        "feedback": c.get("feedback", 0.0),
         "tokens": c.get("prompt_tokens", 0.0) + c.get("completion_tokens", 0.0),
-        "prompt_tokens": c.get("prompt_tokens", 0.0),
-        "completion_tokens": c.get("completion_tokens", 0.0),
-        "cached_tokens": c.get("cached_tokens", 0.0),
-        "llm_calls": c.get("llm_calls", 0.0),
-        "gate_skips": c.get("gate_skips", 0.0),
-        "gate_fixes": c.get("gate_fixes", 0.0),
-        "assessor_skips": c.get("assessor_skips", 0.0),
-        "plan_lines": c.get("plan_lines", 0.0),
-        "invalid_answers": c.get("invalid_answers", 0.0),
-        "retries": c.get("retries", 0.0),
-        "plan_rounds": c.get("plan_rounds", 0.0),
+        **{name: c.get(name, 0.0) for name in SUMMARY_FIELDS},
         "wall_s": round(wall_s, 6),
         "counters": c,
         "initial_state_text": ctx.task.state_text(states[0]) if states else None,

@@ -8,39 +8,15 @@ keys, so those keys have reducers: lists append, counters add, and the first end
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict
 
+from llamac.counters import NAMES as COUNTERS
+from llamac.counters import add_counters
 from llamac.gateway import CallRecord, ChatMessage
 from tasks.base import Plan, PlanError
 from tasks.coordinator import Decision, StepMemory
-
-COUNTERS = (
-    "llm_calls",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "feedback",
-    "syntax_repairs",
-    "objection_rounds",
-    "gate_skips",
-    "gate_fixes",
-    "assessor_skips",
-    "plan_lines",
-    "invalid_answers",
-    "retries",
-    "plan_rounds",
-)
-"""Every counter a step reports, so a Decision always carries all of them (0 when unused)."""
-
-
-def add_counters(left: Mapping[str, float] | None, right: Mapping[str, float] | None) -> dict[str, float]:
-    """Fan-in of counters: concurrent actors each report their own calls; the step sums them."""
-    out = dict(left or {})
-    for key, value in (right or {}).items():
-        out[key] = out.get(key, 0) + value
-    return out
 
 
 def first_reason(left: str | None, right: str | None) -> str | None:
@@ -56,6 +32,7 @@ def call_counters(record: CallRecord) -> dict[str, float]:
         "completion_tokens": record.completion_tokens,
         "cached_tokens": record.cached_tokens,
         "retries": record.retries,
+        "usage_estimated": int(record.usage_estimated),
     }
 
 

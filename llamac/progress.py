@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from llamac.counters import SHOWN
 from llamac.results import aggregate
 
 LiveTotals = Callable[[], tuple[int, int]]
@@ -119,15 +120,8 @@ class RunProgress:
 SUMMARY_ROWS = (
     ("Success", "Success", "success"),
     ("Steps", "Steps", "steps"),
-    ("Feedback", "Feedback", "feedback"),
     ("Tokens", "Tokens", "tokens"),
-    ("LLM calls", "Calls", "llm_calls"),
-    ("Gate skips", "Skips", "gate_skips"),
-    ("Gate fixes applied", "Fixes", "gate_fixes"),
-    ("Assessor calls skipped", "No assessor", "assessor_skips"),
-    ("Invalid answers", "Invalid", "invalid_answers"),
-    ("Retries", "Retries", "retries"),
-    ("Cached prompt tokens", "Cached", "cached_tokens"),
+    *((c.label, c.short, c.name) for c in SHOWN),
     ("Wall time (s)", "Wall s", "wall_s"),
     ("End", "End", "end_reason"),
 )

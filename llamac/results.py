@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from llamac.counters import SUMMARY_FIELDS
 from llamac.jsonlines import DamagedFile, append_line, read_lines
 
 CONFIG = "config.json"
@@ -41,24 +42,7 @@ CHECKPOINTS = "checkpoints.sqlite"
 CALLS = "calls.jsonl"
 LOCK = ".lock"
 
-METRICS = (
-    "success",
-    "steps",
-    "feedback",
-    "tokens",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "llm_calls",
-    "gate_skips",
-    "gate_fixes",
-    "assessor_skips",
-    "plan_lines",
-    "invalid_answers",
-    "retries",
-    "plan_rounds",
-    "wall_s",
-)
+METRICS = ("success", "steps", "tokens", *SUMMARY_FIELDS, "wall_s")
 """Summary fields every episode has, whichever coordinator ran it (absent counters are 0)."""
 
 

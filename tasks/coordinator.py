@@ -31,9 +31,8 @@ class Decision:
     """A coordinator's answer for one step.
 
     ``end_reason`` stops the episode without executing (``syntactic_error``, ``budget_exhausted``).
-    ``counters`` are summed into the episode metrics: ``llm_calls``, ``prompt_tokens``,
-    ``completion_tokens``, ``cached_tokens``, ``feedback``, ``gate_skips``, ``gate_fixes``, ``assessor_skips``,
-    ``plan_lines``, ``invalid_answers``, ``retries``, ``plan_rounds`` ... (absent = 0).
+    ``counters`` are summed into the episode metrics; their names are declared once, with their meaning,
+    in ``llamac.counters`` (absent = 0).
     """
 
     joint_action: JointAction

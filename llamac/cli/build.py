@@ -95,23 +95,16 @@ def build_coordinator(spec: CoordinatorSpec, task: Task, runtime: LLMRuntime | N
         from tasks import catalog
 
         return catalog.greedy_coordinator(task)
-    if spec.name == "llamac":
-        from graphs.context import LLaMACConfig
-        from graphs.llamac import LLaMACCoordinator
-
-        if runtime is None:
-            raise UsageError("an LLM coordinator needs the LLM runtime")
-        return LLaMACCoordinator(runtime.gateway, LLaMACConfig(critics=spec.critics, actor_context=spec.actor_context,
-                                                               actor_gate=spec.actor_gate,
-                                                               assessor=spec.assessor,
-                                                               objection_rounds=spec.rounds))
-    if spec.name == "hmas2":
-        from graphs.context import HMAS2Config
+    if spec.name in LLM_COORDINATORS:
+        from graphs.context import coordinator_config
         from graphs.hmas2 import HMAS2Coordinator
+        from graphs.llamac import LLaMACCoordinator
+        from llamac.cli.config import knob_values
 
         if runtime is None:
             raise UsageError("an LLM coordinator needs the LLM runtime")
-        return HMAS2Coordinator(runtime.gateway, HMAS2Config(objection_rounds=spec.rounds))
+        kind = LLaMACCoordinator if spec.name == "llamac" else HMAS2Coordinator
+        return kind(runtime.gateway, coordinator_config(spec.name, knob_values(spec)))  # type: ignore[arg-type]
     return _rl_coordinator(spec, task)
 
 

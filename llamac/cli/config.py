@@ -11,10 +11,11 @@ import argparse
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, create_model, model_validator
 
+from graphs.context import KNOBS, PRESETS, Knob, resolve_knobs
 from llamac.cli.parser import COORDINATORS
 from llamac.settings import Settings
 
@@ -49,15 +50,25 @@ class TaskSpec(BaseModel):
         return f"matrix-{self.game}" + (f"-k{self.k:g}" if self.k is not None else "")
 
 
-class CoordinatorSpec(BaseModel):
-    name: Literal[COORDINATORS]  # type: ignore[valid-type]
-    policy: str | None = None
-    critics: Literal["split", "merged"] = "split"
-    actor_context: Literal["shared", "local"] = "shared"
-    actor_gate: Literal["ask", "direct", "apply"] = "ask"
-    assessor: Literal["always", "on-disagreement"] = "always"
-    rounds: int | None = None
-    local_model: str | None = None
+def _knob_annotation(knob: Knob) -> Any:
+    return Literal[knob.choices] if knob.choices else int | None  # type: ignore[valid-type]
+
+
+CoordinatorSpec = create_model(
+    "CoordinatorSpec",
+    __doc__="The coordinator of a run: its kind, its policy (RL) and every knob (LLM), as config.json keeps them. "
+            "The knob fields are derived from ``graphs.context.KNOBS``, where each knob is declared once.",
+    name=(Literal[COORDINATORS], ...),  # type: ignore[valid-type]
+    policy=(str | None, None),
+    preset=(Literal[tuple(PRESETS)] | None, None),  # type: ignore[valid-type]
+    **{knob.key: (_knob_annotation(knob), knob.default) for knob in KNOBS},
+    local_model=(str | None, None),
+)
+
+
+def knob_values(spec: Any) -> dict[str, Any]:
+    """Knob key -> value of a ``CoordinatorSpec`` (or any object with the knob keys as attributes)."""
+    return {knob.key: getattr(spec, knob.key) for knob in KNOBS}
 
 
 class EpisodeSpec(BaseModel):
@@ -109,10 +120,10 @@ def new_config(args: argparse.Namespace, argv: list[str], specs: list[TaskSpec],
         run_id=run_id,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
-        coordinator=CoordinatorSpec(name=args.coordinator, policy=args.policy, critics=args.critics,
-                                    actor_context=args.actor_context, actor_gate=args.actor_gate,
-                                    assessor=args.assessor,
-                                    rounds=args.rounds, local_model=args.local_model),
+        coordinator=CoordinatorSpec(name=args.coordinator, policy=args.policy,
+                                    preset=args.preset if args.coordinator == "llamac" else None,
+                                    **resolve_knobs(args.coordinator, args.preset, knob_values(args)),
+                                    local_model=args.local_model),
         episodes=[EpisodeSpec(index=i, task=s, thread_id=f"{run_id}/ep{i:03d}") for i, s in enumerate(specs)],
         max_steps=args.max_steps,
         budget=args.budget if args.budget is not None else settings.budget_tokens,

@@ -56,24 +56,27 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def add_knob_flags(p: argparse.ArgumentParser) -> None:
+    """``--preset`` and one flag per knob of the LLM coordinators (``graphs.context.KNOBS``), each None
+    unless given, so a flag overrides the preset's value and nothing else."""
+    from graphs.context import KNOBS, PRESETS
+
+    p.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                   help="LLaMAC's knobs together: paper (the authors' TripletCritic and actors, the default) or lean "
+                        "(ours: merged critics, assessor on disagreement, actors apply their rule gate's fix); a "
+                        "single knob flag overrides its value")
+    for knob in KNOBS:
+        default = knob.default_help or f"{knob.default}, or the preset's"
+        p.add_argument(f"--{knob.key.replace('_', '-')}", choices=knob.choices,
+                       type=None if knob.choices else _nonnegative_int, default=None,
+                       help=f"{knob.help} (default: {default})")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--coordinator", choices=COORDINATORS, default=DEFAULT_COORDINATOR,
                    help=f"who decides each step (default: {DEFAULT_COORDINATOR})")
     p.add_argument("--policy", metavar="RUN_DIR", help=f"trained policy folder for {'|'.join(RL_COORDINATORS)}")
-    p.add_argument("--critics", choices=("split", "merged"), default="split",
-                   help="LLaMAC: two concurrent critic calls (split) or the authors' single two-plan call")
-    p.add_argument("--actor-context", choices=("shared", "local"), default="shared",
-                   help="LLaMAC actors see the step's shared prefix (prefix-cache friendly) or only the rules "
-                        "and their own view (fewer billed tokens)")
-    p.add_argument("--actor-gate", choices=("ask", "direct", "apply"), default="ask",
-                   help="LLaMAC actors whose rule gate knows a better action: ask the LLM all the same (ask, "
-                        "the paper's actor), object with that action without a call (direct), or take it without a "
-                        "call when the patched plan passes the check, skipping the assessor's revision (apply)")
-    p.add_argument("--assessor", choices=("always", "on-disagreement"), default="always",
-                   help="LLaMAC: ask the assessor every step (always, the paper's) or only when the two "
-                        "critics propose different plans (on-disagreement)")
-    p.add_argument("--rounds", type=_nonnegative_int, default=None,
-                   help="plan-confirmation rounds per step (default: 3 on Hard grids, else 1)")
+    add_knob_flags(p)
     p.add_argument("--max-steps", type=_positive_int, default=None, help="stop an episode after this many steps")
     p.add_argument("--episodes", type=_positive_int, default=1,
                    help="episodes on consecutive instances (grid) or seeds (grid --seed, alloc)")

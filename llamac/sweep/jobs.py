@@ -230,7 +230,8 @@ def _same_cell(stored: dict[str, Any], wanted: RunConfig) -> str | None:
     have = RunConfig.model_validate(stored)
     if have.episodes[0].task != wanted.episodes[0].task:
         return "the task"
-    if have.coordinator.model_copy(update={"policy": None}) != wanted.coordinator.model_copy(update={"policy": None}):
+    same = {"policy": None, "preset": None}  # the resolved knobs decide; the preset is only their name
+    if have.coordinator.model_copy(update=same) != wanted.coordinator.model_copy(update=same):
         return "the coordinator's settings"
     if have.max_steps != wanted.max_steps:
         return "max_steps"

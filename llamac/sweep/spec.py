@@ -39,20 +39,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from graphs.context import KNOBS, PRESETS, resolve_knobs
 from llamac.cli.config import CoordinatorSpec, TaskSpec
 from tasks.alloc import MAX_AGENTS
 
 LLM_KINDS = ("llamac", "hmas2")
 TRAINED_KINDS = ("steer", "mappo", "happo", "mat", "step")
 KINDS = ("greedy", *LLM_KINDS, *TRAINED_KINDS, "student")
-PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"critics": "split", "actor_context": "shared", "actor_gate": "ask", "assessor": "always"},
-    "lean": {"critics": "merged", "actor_context": "shared", "actor_gate": "apply", "assessor": "on-disagreement"},
-}
-"""LLaMAC presets: ``paper`` is the authors' TripletCritic and actors; ``lean`` is ours (one merged critic
-call, the assessor only when the critics disagree, actors that take their rule gate's fix)."""
 
 
 class SpecError(ValueError):
@@ -82,16 +85,12 @@ class DistillBlock(_Strict):
     variant: Literal["sampled", "full"] = "sampled"
 
 
-class CoordinatorEntry(_Strict):
-    """One coordinator as the sweep runs it; the table's ``coordinator`` column is its name."""
+class _Entry(_Strict):
+    """One coordinator as the sweep runs it; the table's ``coordinator`` column is its name. Its knob
+    fields (``critics``, ``actor_gate``, ... as ``graphs.context.KNOBS`` declares them) are added below."""
 
     kind: Literal[KINDS]  # type: ignore[valid-type]
-    preset: Literal["paper", "lean"] | None = None
-    critics: Literal["split", "merged"] | None = None
-    actor_context: Literal["shared", "local"] | None = None
-    actor_gate: Literal["ask", "direct", "apply"] | None = None
-    assessor: Literal["always", "on-disagreement"] | None = None
-    rounds: int | None = Field(default=None, ge=0)
+    preset: Literal[tuple(PRESETS)] | None = None  # type: ignore[valid-type]
     local_model: str | None = None
     policies: str | None = None
     """A folder of trained runs (``rl_bridge.train --out``): the run of this kind, task shape and seed."""
@@ -102,16 +101,15 @@ class CoordinatorEntry(_Strict):
     max_steps: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _fits_kind(self) -> CoordinatorEntry:
-        llm_knobs = ("preset", "critics", "actor_context", "actor_gate", "assessor", "rounds", "local_model")
-        if self.kind not in LLM_KINDS:
-            given = [k for k in llm_knobs if getattr(self, k) is not None]
-            if given:
-                raise ValueError(f"{given[0]} applies to llamac/hmas2, not {self.kind}")
+    def _fits_kind(self) -> _Entry:
+        given = [key for key in ("preset", "local_model", *(k.key for k in KNOBS)) if getattr(self, key) is not None]
+        if self.kind not in LLM_KINDS and given:
+            raise ValueError(f"{given[0]} applies to llamac/hmas2, not {self.kind}")
         if self.kind == "hmas2":
-            given = [k for k in ("preset", "critics", "actor_gate", "assessor") if getattr(self, k) is not None]
-            if given:
-                raise ValueError(f"{given[0]} is a LLaMAC knob; hmas2 has no critics or rule-gated actors")
+            llamac_only = {"preset", *(k.key for k in KNOBS if k.llamac_only)}
+            wrong = [key for key in given if key in llamac_only]
+            if wrong:
+                raise ValueError(f"{wrong[0]} is a LLaMAC knob; hmas2 has no critics or rule-gated actors")
         if self.kind in TRAINED_KINDS:
             if (self.policies is None) == (self.train is None):
                 raise ValueError(f"a {self.kind} entry needs exactly one of policies or train")
@@ -126,20 +124,22 @@ class CoordinatorEntry(_Strict):
         return self
 
     def knobs(self) -> dict[str, Any]:
-        """The LLaMAC/HMAS-2 knobs this entry runs with: the preset (default ``paper``), then single knobs."""
+        """The knobs this entry runs with: its preset's (``paper`` by default), then single knobs on top."""
         if self.kind not in LLM_KINDS:
             return {}
-        out = dict(PRESETS[self.preset or "paper"]) if self.kind == "llamac" else {"actor_context": "shared"}
-        for key in ("critics", "actor_context", "actor_gate", "assessor"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
+        return resolve_knobs(self.kind, self.preset, {k.key: getattr(self, k.key) for k in KNOBS})
 
-    def coordinator_spec(self, policy: str | None) -> CoordinatorSpec:
+    def coordinator_spec(self, policy: str | None) -> Any:
         """What a cell's config.json records, so ``llamac.run resume CELL`` rebuilds the same coordinator."""
-        return CoordinatorSpec(name=self.kind, policy=policy, rounds=self.rounds, local_model=self.local_model,
-                               **self.knobs())
+        return CoordinatorSpec(name=self.kind, policy=policy, preset=self.preset if self.kind == "llamac" else None,
+                               local_model=self.local_model, **self.knobs())
+
+
+CoordinatorEntry = create_model(
+    "CoordinatorEntry", __base__=_Entry,
+    **{k.key: ((Literal[k.choices] if k.choices else Annotated[int, Field(ge=0)]) | None, None)  # type: ignore[valid-type]
+       for k in KNOBS},
+)
 
 
 def _whole_numbers(value: Any) -> Any:
@@ -268,7 +268,7 @@ class SweepSpec(_Strict):
     llm_concurrency: int = Field(default=4, gt=0)
     """LLM cells in flight at once per process (the local model server answers one request at a time)."""
     checkpoint: Literal["sqlite", "postgres"] = "sqlite"
-    coordinators: dict[str, CoordinatorEntry] = Field(min_length=1)
+    coordinators: dict[str, CoordinatorEntry] = Field(min_length=1)  # type: ignore[valid-type]
     experiments: list[Experiment] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -306,7 +306,8 @@ class Cell:
 
     task: TaskSpec
     coordinator: str
-    entry: CoordinatorEntry
+    entry: Any
+    """The ``CoordinatorEntry``."""
     seed: int
 
     @property

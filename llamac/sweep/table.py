@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from llamac.counters import SUMMARY_FIELDS
 from llamac.sweep.jobs import cell_folder, cell_summary, shape_label
 from llamac.sweep.spec import Cell
 
@@ -44,18 +45,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("success", "bool"),
     ("steps", "int"),
     ("end_reason", "string"),
-    ("feedback", "float"),
     ("tokens", "float"),
-    ("prompt_tokens", "float"),
-    ("completion_tokens", "float"),
-    ("cached_tokens", "float"),
-    ("llm_calls", "float"),
-    ("gate_fixes", "float"),
-    ("plan_lines", "float"),
+    *((name, "float") for name in SUMMARY_FIELDS),
     ("gate_share", "float"),
-    ("assessor_skips", "float"),
-    ("invalid_answers", "float"),
-    ("retries", "float"),
     ("greedy_steps", "int"),
     # allocation's own
     ("normalised_mean", "float"),
@@ -78,7 +70,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 def _settings_text(cell: Cell) -> str:
     """The entry's knobs as one stable string (``critics=merged,actor_gate=apply,...``)."""
     entry = cell.entry
-    parts = [f"{k}={v}" for k, v in entry.knobs().items()]
+    parts = [f"{k}={v}" for k, v in entry.knobs().items() if v is not None]
     if entry.preset:
         parts.insert(0, f"preset={entry.preset}")
     if entry.rounds is not None:
@@ -167,8 +159,7 @@ def cell_row(cell: Cell, out: Path) -> dict[str, Any] | None:
         "policy_train_wall_s": train_wall,
         "wall_s": float(summary.get("wall_s", 0.0)),
     }
-    for key in ("feedback", "tokens", "prompt_tokens", "completion_tokens", "cached_tokens", "llm_calls",
-                "gate_fixes", "plan_lines", "assessor_skips", "invalid_answers", "retries"):
+    for key in ("tokens", *SUMMARY_FIELDS):
         row[key] = float(summary.get(key, 0.0))
     return row
 

@@ -275,7 +275,31 @@ def test_llamac_knobs_reach_the_run_config_and_the_coordinator(tmp_path):
     assert spec.actor_gate == "apply" and spec.assessor == "on-disagreement"
     coordinator = build_coordinator(spec, None, SimpleNamespace(gateway=None))
     assert coordinator.config.actor_gate == "apply" and coordinator.config.assessor == "on-disagreement"
-    assert parse_args(["grid", "--size", "2x2"]).assessor == "always"
+    plain = parse_args(["grid", "--size", "2x2"])
+    assert new_config(plain, [], task_specs(plain, (2, 2)), tmp_path / "p", Settings()).coordinator.assessor == "always"
+
+
+@pytest.mark.parametrize("preset", ["paper", "lean"])
+def test_a_preset_sets_exactly_its_knobs_and_a_knob_overrides_it(preset, tmp_path):
+    from graphs.context import KNOBS, PRESETS
+    from llamac.cli.config import CoordinatorSpec, knob_values, new_config, task_specs
+    from llamac.cli.parser import parse_args
+    from llamac.settings import Settings
+
+    def config_of(*flags):
+        args = parse_args(["grid", "--size", "2x2", *flags])
+        config = new_config(args, [], task_specs(args, (2, 2)), tmp_path / "r", Settings())
+        return CoordinatorSpec(**json.loads(config.model_dump_json())["coordinator"])  # as resume reads it back
+
+    spec = config_of("--preset", preset)
+    assert spec.preset == preset and {k: v for k, v in knob_values(spec).items() if k in PRESETS[preset]} == PRESETS[preset]
+    assert spec.rounds is None  # a knob no preset names keeps its own default
+    other = next(v for v in ("split", "merged") if v != PRESETS[preset]["critics"])
+    overridden = config_of("--preset", preset, "--critics", other)
+    assert overridden.critics == other
+    assert {k: v for k, v in knob_values(overridden).items() if k != "critics"} == {
+        k: v for k, v in knob_values(spec).items() if k != "critics"}
+    assert {k.key for k in KNOBS} >= set(PRESETS[preset])
 
 
 @pytest.mark.torch
