@@ -25,6 +25,7 @@ from graphs.context import HMAS2Config, LLaMACConfig, coordinator_config, resolv
 from graphs.episode import EpisodeContext, play_episode
 from graphs.hmas2 import HMAS2Coordinator
 from graphs.llamac import LLaMACCoordinator
+from graphs.state_codec import TaskStateSerializer
 from llamac.budget import InProcessBudget
 from llamac.cli.config import knob_values
 from llamac.cli.parser import add_knob_flags
@@ -63,7 +64,7 @@ async def play(
     )
     started = time.perf_counter()
     ctx = EpisodeContext(task=task, coordinator=decider, max_steps=max_steps)
-    summary = await play_episode(ctx, checkpointer=InMemorySaver(), thread_id=run)
+    summary = await play_episode(ctx, checkpointer=InMemorySaver(serde=TaskStateSerializer()), thread_id=run)
     return {**summary, "episode_wall_s": round(time.perf_counter() - started, 2)}
 
 

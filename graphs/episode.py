@@ -10,10 +10,13 @@ student) through ``tasks.coordinator.Coordinator``; everything else -- stepping 
 counters, the step lines, the summary, checkpointing -- is the same for all of them, so their
 results compare like for like.
 
-Durable runs are LangGraph's: the graph state (task state, memory window, counters) is checkpointed
-after every node, so ``resume`` only re-invokes the graph on its thread. The task state is kept as
-tagged JSON (``graphs.state_codec``) so any checkpointer stores it exactly. The task, coordinator
-and run files are not state: they travel in the run *context*, rebuilt by the CLI from config.json.
+Durable runs are LangGraph's: the graph state (the task's own state value, outcomes, the pending
+decision, counters) is checkpointed after every node, so ``resume`` only re-invokes the graph on its
+thread; the checkpointer's serializer (``graphs.state_codec.TaskStateSerializer``) stores the typed values
+exactly. The long-term memory the prompts read is the memory store (in process, or Redis with
+``REDIS_URL`` so other processes share it), appended by ``remember`` and read by ``decide``; on resume it
+is brought to the checkpoint's step. The task, coordinator, store and run files are not state: they
+travel in the run *context*, rebuilt by the CLI from config.json.
 """
 
 from __future__ import annotations
@@ -22,32 +25,30 @@ import json
 import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypedDict
 
-import structlog
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from graphs.state_codec import decode, encode
+from graphs.state_codec import TaskStateSerializer, typed
 from llamac.counters import SUMMARY_FIELDS, add_counters
-from llamac.memory import MemoryStore
+from llamac.memory import InProcessMemory, MemoryStore
 from llamac.results import EpisodeFiles, RunFolderError
-from llamac.stops import RESUMABLE_END_REASONS, RedisUnavailable
+from llamac.stops import RESUMABLE_END_REASONS
 from tasks.base import Outcome, Task
 from tasks.coordinator import Coordinator, Decision, StepMemory
 
 
 class EpisodeState(TypedDict, total=False):
-    """What the checkpointer stores: enough to continue the episode with nothing else."""
+    """What the checkpointer stores: enough to continue the episode, with the memory store."""
 
     t: int  # environment steps executed so far
-    state: str  # current task state (state_codec)
-    initial: str  # the episode's first task state (the others are in the outcomes)
-    outcomes: Annotated[list[str], operator.add]  # one Outcome per executed step
-    history: Annotated[list[str], operator.add]  # StepMemory per executed step (long-term memory)
-    decision: str | None  # the pending Decision (state_codec)
+    state: Any  # the task's current state value
+    initial: Any  # the episode's first task state (the others are in the outcomes)
+    outcomes: Annotated[list[Outcome], operator.add]  # one per executed step
+    decision: Decision | None  # the pending decision
     counters: Annotated[dict[str, float], add_counters]  # summed Decision.counters
     wall_s: Annotated[float, operator.add]  # time spent inside nodes (not downtime between resumes)
     done: bool
@@ -77,7 +78,8 @@ class EpisodeContext:
     coordinator: Coordinator
     episode: int = 0
     files: EpisodeFiles | None = None
-    memory: MemoryStore | None = None  # the run's store, mirrored so other processes can read the episode
+    memory: MemoryStore = field(default_factory=lambda: InProcessMemory("episode"))
+    """The long-term memory the coordinator reads (the run's store: Redis with REDIS_URL)."""
     max_steps: int | None = None
     on_step: Callable[[StepReport], None] | None = None
 
@@ -88,7 +90,6 @@ class EpisodeContext:
 
 
 Ctx = Runtime[EpisodeContext]
-_log = structlog.get_logger("llamac.episode")
 RECURSION_FLOOR = 1000
 
 
@@ -102,11 +103,12 @@ async def observe(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
 
 
 async def decide(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
-    """Ask the coordinator; its counters are booked here, where the tokens were spent."""
+    """Ask the coordinator, with the history the memory store holds; its counters are booked here, where
+    the tokens were spent."""
     started = time.perf_counter()
     ctx = runtime.context
-    history = [decode(x) for x in state.get("history", [])]
-    decision = await ctx.coordinator.decide(ctx.task, decode(state["state"]), history)
+    history = await ctx.memory.all_steps()
+    decision = await ctx.coordinator.decide(ctx.task, typed(state["state"]), history)
     plain = Decision(
         joint_action=dict(decision.joint_action),
         counters=dict(decision.counters),
@@ -114,28 +116,24 @@ async def decide(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
         # what the coordinator wants on record (plan text, objections, ...), as plain JSON
         notes=json.loads(json.dumps(dict(decision.notes), default=str)),
     )
-    return {
-        "decision": encode(plain),
-        "counters": dict(decision.counters),
-        "wall_s": time.perf_counter() - started,
-    }
+    return {"decision": plain, "counters": dict(decision.counters), "wall_s": time.perf_counter() - started}
 
 
 async def execute(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
     """Apply the joint action to the task; the task decides legality, feedback and termination."""
     started = time.perf_counter()
     ctx = runtime.context
-    decision: Decision = decode(state["decision"])
-    outcome = ctx.task.step(decode(state["state"]), decision.joint_action)
-    return {"outcomes": [encode(outcome)], "wall_s": time.perf_counter() - started}
+    decision: Decision = typed(state["decision"])
+    outcome = ctx.task.step(typed(state["state"]), decision.joint_action)
+    return {"outcomes": [outcome], "wall_s": time.perf_counter() - started}
 
 
 async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
-    """Record the step: memory (checkpointed, mirrored), the step line, progress; advance t."""
+    """Record the step: the memory store, the step line, progress; advance t."""
     started = time.perf_counter()
     ctx = runtime.context
     t = state["t"]
-    decision: Decision = decode(state["decision"])
+    decision: Decision = typed(state["decision"])
     line: dict[str, Any] = {
         "episode": ctx.episode,
         "t": t,
@@ -149,8 +147,8 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
         line.update(executed=False, done=True, success=False, end_reason=decision.end_reason)
         update.update(done=True, success=False, end_reason=decision.end_reason)
     else:
-        outcome: Outcome = decode(state["outcomes"][-1])
-        before = decode(state["state"])
+        outcome: Outcome = typed(state["outcomes"][-1])
+        before = typed(state["state"])
         item = StepMemory(
             t=t,
             state_text=ctx.task.state_text(before),
@@ -173,16 +171,10 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
             end_reason=reason,
             state_text=ctx.task.state_text(outcome.state),
         )
-        next_state = encode(outcome.state)
-        update.update(
-            t=t + 1,
-            state=next_state,
-            history=[encode(item)],
-            done=done,
-            success=bool(outcome.success),
-            end_reason=reason,
-        )
-        await _mirror(ctx, item)
+        update.update(t=t + 1, state=outcome.state, done=done, success=bool(outcome.success), end_reason=reason)
+        # A store that went away (Redis down) fails this node: the run stops naming it, and resume runs
+        # remember again from its checkpoint, nothing spent twice.
+        await ctx.memory.append_step(item)
     if ctx.files is not None:
         ctx.files.append_step(line)
     if ctx.on_step is not None:
@@ -198,10 +190,10 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
 async def finish(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
     """Write the episode summary (also for stopped episodes: partial results are results)."""
     ctx = runtime.context
-    outcomes = [decode(x) for x in state.get("outcomes", [])]
+    outcomes = [typed(x) for x in state.get("outcomes", [])]
     summary = episode_summary(
         ctx,
-        states=[decode(state["initial"])] + [o.state for o in outcomes],
+        states=[typed(state["initial"])] + [o.state for o in outcomes],
         outcomes=outcomes,
         counters=state.get("counters", {}),
         wall_s=state.get("wall_s", 0.0),
@@ -251,7 +243,7 @@ def after_observe(state: EpisodeState) -> Literal["decide", "finish"]:
 
 
 def after_decide(state: EpisodeState) -> Literal["execute", "remember"]:
-    return "remember" if decode(state["decision"]).end_reason is not None else "execute"
+    return "remember" if typed(state["decision"]).end_reason is not None else "execute"
 
 
 def after_remember(state: EpisodeState) -> Literal["observe", "finish"]:
@@ -276,9 +268,9 @@ def build_episode_graph() -> StateGraph:
 
 
 def initial_input(task: Task) -> EpisodeState:
-    first = encode(task.initial_state())
+    first = task.initial_state()
     return EpisodeState(
-        t=0, state=first, initial=first, outcomes=[], history=[], decision=None,
+        t=0, state=first, initial=first, outcomes=[], decision=None,
         counters={}, wall_s=0.0, done=False, success=False, end_reason=None, summary=None,
     )
 
@@ -292,6 +284,9 @@ async def play_episode(
     its last checkpoint (the node that failed runs again), after cutting the steps file back to
     the checkpointed step so no line is written twice.
     """
+    if not isinstance(checkpointer.serde, TaskStateSerializer):
+        raise TypeError("the episode checkpointer needs serde=graphs.state_codec.TaskStateSerializer(): LangGraph's "
+                        "default turns the task's tuples into lists")
     graph = build_episode_graph().compile(checkpointer=checkpointer)
     # The limit is inherited by a coordinator's own graph run inside ``decide`` (re-plan and objection
     # loops); the episode itself is bounded by its step limit, so the cap only has to stay out of the way.
@@ -305,16 +300,11 @@ async def play_episode(
         config = await _before_stopped_decision(graph, config)
         values = (await graph.aget_state(config)).values
     _check_checkpoint_covers_steps(ctx, values)
-    if values:
-        if ctx.files is not None:
-            ctx.files.keep_steps_before(values["t"])
-        await _sync_memory(ctx, [decode(x) for x in values.get("history", [])])
-        result = await graph.ainvoke(None, config, context=ctx, durability="sync")
-    else:
-        if ctx.files is not None:
-            ctx.files.keep_steps_before(0)
-        await _sync_memory(ctx, [])
-        result = await graph.ainvoke(initial_input(ctx.task), config, context=ctx, durability="sync")
+    t = values["t"] if values else 0
+    if ctx.files is not None:
+        ctx.files.keep_steps_before(t)
+    await _memory_up_to(ctx, t, values)
+    result = await graph.ainvoke(None if values else initial_input(ctx.task), config, context=ctx, durability="sync")
     return result["summary"]
 
 
@@ -344,25 +334,34 @@ async def _before_stopped_decision(graph: Any, config: dict[str, Any]) -> dict[s
     raise RuntimeError(f"thread {config['configurable']['thread_id']} has no checkpoint before its stopped decision")
 
 
-async def _mirror(ctx: EpisodeContext, item: StepMemory) -> None:
-    """Copy a step to the shared store. The checkpoint is the truth, so a store that went away (Redis
-    down) is logged, not fatal: ``_sync_memory`` rebuilds the copy when the run is resumed."""
-    if ctx.memory is None:
+async def _memory_up_to(ctx: EpisodeContext, t: int, values: dict[str, Any]) -> None:
+    """Bring the memory store to the steps before ``t`` (where the episode continues): a shared store
+    (Redis) that holds them is used as it is; otherwise, or when it holds other steps (a process that
+    died between writing memory and its checkpoint, Redis restarted), it is rebuilt from the run's own
+    record of those steps."""
+    stored = await ctx.memory.all_steps()
+    if [m.t for m in stored] == list(range(t)):
         return
-    try:
+    await ctx.memory.clear()
+    for item in recorded_history(ctx, t, values):
         await ctx.memory.append_step(item)
-    except RedisUnavailable as exc:
-        _log.warning("memory_mirror_skipped", error=str(exc))
 
 
-async def _sync_memory(ctx: EpisodeContext, history: list[StepMemory]) -> None:
-    """Make the mirrored store hold exactly the checkpointed memory (the checkpoint is the truth)."""
-    if ctx.memory is None:
-        return
-    try:
-        if await ctx.memory.all_steps() != history:
-            await ctx.memory.clear()
-            for item in history:
-                await ctx.memory.append_step(item)
-    except RedisUnavailable as exc:
-        _log.warning("memory_mirror_skipped", error=str(exc))
+def recorded_history(ctx: EpisodeContext, t: int, values: dict[str, Any]) -> list[StepMemory]:
+    """The steps before ``t`` as memory holds them, from the checkpoint of a run folder written before the
+    memory store was the prompts' source (its ``history``), else from the steps file."""
+    if values.get("history"):
+        return [typed(x) for x in values["history"]][:t]
+    lines = [line for line in ctx.files.read_steps() if line.get("executed") and line["t"] < t] if ctx.files else []
+    before = ctx.task.state_text(ctx.task.initial_state())
+    history = []
+    for line in sorted(lines, key=lambda x: x["t"]):
+        history.append(StepMemory(t=line["t"], state_text=before, plan=dict(line["joint_action"]),
+                                  rewards={k: float(v) for k, v in line["rewards"].items()},
+                                  feedback=tuple(line["feedback"])))
+        before = line["state_text"]
+    if [m.t for m in history] != list(range(t)):
+        raise RunFolderError(f"episode {ctx.episode} continues at step {t}, but the memory of the steps before it "
+                             "is neither in the memory store nor in the steps file (a shared store: set REDIS_URL as "
+                             "the run had it)")
+    return history

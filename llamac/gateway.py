@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -30,6 +29,7 @@ from llamac.scripted_model import ScriptedChatModel
 from llamac.settings import Settings
 from llamac.stops import ProviderFailed
 from llamac.structured import DOWNGRADE, StructuredPath, bind_structured, first_path, text_of, unpack
+from llamac.tokens import estimate_tokens
 
 if TYPE_CHECKING:
     from llamac.budget import Reservation, TokenBudget
@@ -110,7 +110,6 @@ class GatewayConfigError(ValueError):
 ChatModelFactory = Callable[[str, str], "BaseChatModel"]
 """(model name, role) -> chat model; tests pass one returning a ScriptedChatModel."""
 
-_CHARS_PER_TOKEN = 3  # a deliberately high token estimate for reservations (prompts are dense)
 _MESSAGE_OVERHEAD = 8
 
 
@@ -131,7 +130,7 @@ def labelled(messages: list[ChatMessage], role: str, agent: str | None) -> list[
 
 
 def estimate_prompt_tokens(messages: list[ChatMessage]) -> int:
-    return sum(math.ceil(len(m.content) / _CHARS_PER_TOKEN) + _MESSAGE_OVERHEAD for m in messages)
+    return sum(estimate_tokens(m.content) + _MESSAGE_OVERHEAD for m in messages)
 
 
 class LLMGateway:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
@@ -21,6 +20,7 @@ from redis.exceptions import RedisError
 
 from llamac.settings import Settings
 from llamac.stops import RedisUnavailable
+from llamac.tokens import estimate_tokens
 from tasks.coordinator import StepMemory
 
 TokenCounter = Callable[[StepMemory], int]
@@ -51,11 +51,8 @@ def step_from_json(text: str | bytes) -> StepMemory:
 
 
 def estimate_step_tokens(step: StepMemory) -> int:
-    """A tokenizer-free estimate (about three characters a token, on the JSON form) for the window.
-
-    Three rather than four because grids, plans and numbers tokenize densely; the window errs small.
-    """
-    return max(1, math.ceil(len(step_to_json(step)) / 3))
+    """The step's JSON form, counted with the one estimate (``llamac.tokens``)."""
+    return estimate_tokens(step_to_json(step))
 
 
 def select_window(newest_first: list[StepMemory], token_window: int, count_tokens: TokenCounter) -> list[StepMemory]:

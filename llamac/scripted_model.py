@@ -4,14 +4,13 @@ benchmarks only.
 It is a real langchain-core ``BaseChatModel`` so it goes through the same gateway path as
 ``ChatOpenAI`` (budget, metering, parsing), but nothing about its answers is learned: each call
 returns the next scripted text (or what a callable computes from the messages), after an optional
-delay that stands in for a provider's latency. Its token counts are estimates (about four characters
-a token), reported as ``usage_metadata`` like a provider would.
+delay that stands in for a provider's latency. Its token counts are llamac's one estimate
+(``llamac.tokens``), reported as ``usage_metadata`` like a provider would.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,12 +22,9 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from llamac.tokens import estimate_tokens
+
 Script = Sequence[str] | Callable[[list[BaseMessage]], str]
-
-
-def estimate_tokens(text: str) -> int:
-    """About four characters a token: the fake's usage, not a tokenizer."""
-    return max(1, math.ceil(len(text) / 4))
 
 
 class ScriptedModelExhausted(RuntimeError):

@@ -12,16 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from llamac.gateway import ChatMessage
+from llamac.tokens import estimate_tokens
 from tasks.base import Task
 from tasks.coordinator import StepMemory
-
-CHARS_PER_TOKEN = 3.0
-"""Token estimate for the memory window, no tokenizer needed: the Qwen tokenizer averaged about 3 chars
-per token on the grid views (brackets, commas and short words), measured on the local server."""
-
-
-def estimate_tokens(text: str) -> int:
-    return int(len(text) / CHARS_PER_TOKEN) + 1
 
 
 def memory_line(memory: StepMemory) -> str:

@@ -15,10 +15,12 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from rich.console import Console
 
 from graphs.episode import EpisodeContext, play_episode
+from graphs.state_codec import TaskStateSerializer
 from llamac.cli.build import LLM_COORDINATORS, LLMRuntime, build_coordinator, build_task
 from llamac.cli.config import RunConfig
 from llamac.cli.parser import UsageError
 from llamac.jsonlines import DamagedFile
+from llamac.memory import memory_from_settings
 from llamac.progress import RunProgress
 from llamac.results import RunFolder
 from llamac.settings import Settings
@@ -33,14 +35,15 @@ async def open_checkpointer(config: RunConfig, folder: RunFolder, settings: Sett
             raise UsageError("this run is checkpointed in PostgreSQL: set LLAMAC_CHECKPOINT_URL to resume it")
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
-        async with AsyncPostgresSaver.from_conn_string(settings.checkpoint_url) as saver:
+        async with AsyncPostgresSaver.from_conn_string(settings.checkpoint_url, serde=TaskStateSerializer()) as saver:
             await saver.setup()
             yield saver
     else:
+        import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        async with AsyncSqliteSaver.from_conn_string(str(folder.checkpoints)) as saver:
-            yield saver
+        async with aiosqlite.connect(str(folder.checkpoints)) as conn:
+            yield AsyncSqliteSaver(conn, serde=TaskStateSerializer())
 
 
 def calls_log_totals(folder: RunFolder) -> dict[str, int] | None:
@@ -107,12 +110,8 @@ async def _run_episodes(config: RunConfig, folder: RunFolder, settings: Settings
             summary = files.read_summary()
             if summary is None or summary.get("end_reason") in RESUMABLE_END_REASONS:
                 task = build_task(ep.task)
-                memory = None
-                if runtime is not None:
-                    from llamac.memory import memory_from_settings
-
-                    memory = memory_from_settings(settings, ep.thread_id)
-                    stack.push_async_callback(memory.aclose)
+                memory = memory_from_settings(settings, ep.thread_id)
+                stack.push_async_callback(memory.aclose)
                 ctx = EpisodeContext(
                     task=task,
                     coordinator=build_coordinator(config.coordinator, task, runtime),

@@ -11,11 +11,11 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from graphs.episode import EpisodeContext, play_episode
 from llamac.memory import InProcessMemory
 from llamac.results import RunFolder
+from tests.checkpointing import serde, sqlite_saver
 from tests.graphs.line_walk import LineWalkTask, WalkRightCoordinator
 
 VOLATILE = ("wall_s",)
@@ -27,7 +27,7 @@ def _stable(summary: dict) -> dict:
 
 async def _uninterrupted(tmp_path: Path) -> tuple[dict, list[dict]]:
     folder = RunFolder.create(tmp_path / "clean")
-    async with AsyncSqliteSaver.from_conn_string(str(folder.checkpoints)) as saver:
+    async with sqlite_saver(str(folder.checkpoints)) as saver:
         ctx = EpisodeContext(task=LineWalkTask(), coordinator=WalkRightCoordinator(), files=folder.episode(0))
         summary = await play_episode(ctx, checkpointer=saver, thread_id="ep0")
     return summary, folder.episode(0).read_steps()
@@ -60,7 +60,7 @@ async def _interrupt_and_resume(
     async with saver_factory() as saver:
         ctx = EpisodeContext(task=LineWalkTask(), coordinator=second, files=folder.episode(0), memory=memory)
         summary = await play_episode(ctx, checkpointer=saver, thread_id=thread)
-        assert [m.t for m in await memory.all_steps()] == [0, 1, 2, 3]  # refilled from the checkpoint
+        assert [m.t for m in await memory.all_steps()] == [0, 1, 2, 3]  # refilled from the recorded steps
         # a finished episode is not re-run
         again = await play_episode(ctx, checkpointer=saver, thread_id=thread)
     assert again == summary
@@ -73,7 +73,7 @@ async def test_sqlite_resume_reaches_the_uninterrupted_result(tmp_path, how):
     folder = RunFolder.create(tmp_path / "broken")
 
     def saver_factory() -> AbstractAsyncContextManager:
-        return AsyncSqliteSaver.from_conn_string(str(folder.checkpoints))
+        return sqlite_saver(str(folder.checkpoints))
 
     summary, steps, first, second = await _interrupt_and_resume(saver_factory, folder, how)
     assert _stable(summary) == _stable(clean_summary)
@@ -85,7 +85,7 @@ async def test_sqlite_resume_reaches_the_uninterrupted_result(tmp_path, how):
 async def test_resume_drops_a_step_line_written_after_the_last_checkpoint(tmp_path):
     folder = RunFolder.create(tmp_path / "run")
     files = folder.episode(0)
-    async with AsyncSqliteSaver.from_conn_string(str(folder.checkpoints)) as saver:
+    async with sqlite_saver(str(folder.checkpoints)) as saver:
         ctx = EpisodeContext(task=LineWalkTask(), coordinator=WalkRightCoordinator(fail_at=2), files=files)
         with pytest.raises(RuntimeError):
             await play_episode(ctx, checkpointer=saver, thread_id="ep0")
@@ -104,11 +104,11 @@ async def test_postgres_resume_reaches_the_uninterrupted_result(tmp_path, postgr
 
     clean_summary, clean_steps = await _interrupt_free_reference(tmp_path)
     folder = RunFolder.create(tmp_path / "broken")
-    async with AsyncPostgresSaver.from_conn_string(postgres_url) as saver:
+    async with AsyncPostgresSaver.from_conn_string(postgres_url, serde=serde()) as saver:
         await saver.setup()
 
     def saver_factory() -> AbstractAsyncContextManager:
-        return AsyncPostgresSaver.from_conn_string(postgres_url)
+        return AsyncPostgresSaver.from_conn_string(postgres_url, serde=serde())
 
     summary, steps, first, second = await _interrupt_and_resume(saver_factory, folder, "error")
     assert _stable(summary) == _stable(clean_summary)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 
 from graphs.episode import EpisodeContext, StepReport, build_episode_graph, play_episode
 from llamac.memory import InProcessMemory
 from llamac.results import RunFolder
+from tests.checkpointing import memory_saver
 from tests.graphs.line_walk import LineWalkTask, WalkRightCoordinator
 
 
@@ -17,7 +17,7 @@ async def _play(tmp_path: Path, task=None, coordinator=None, **kw):
     folder = RunFolder.create(tmp_path / "run")
     ctx = EpisodeContext(task=task or LineWalkTask(), coordinator=coordinator or WalkRightCoordinator(),
                          files=folder.episode(0), **kw)
-    summary = await play_episode(ctx, checkpointer=InMemorySaver(), thread_id="t")
+    summary = await play_episode(ctx, checkpointer=memory_saver(), thread_id="t")
     return summary, folder.episode(0)
 
 

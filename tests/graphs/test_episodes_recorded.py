@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 
 from graphs.context import HMAS2Config, LLaMACConfig
 from graphs.episode import EpisodeContext, play_episode
@@ -31,6 +30,7 @@ from tasks.base import Plan
 from tasks.coordinator import Decision, StepMemory
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
+from tests.checkpointing import memory_saver
 from tests.conftest import RECORD_URL
 
 MAX_STEPS = 3
@@ -96,7 +96,7 @@ async def test_recorded_episode(coordinator: str, task_key: str, recorded_settin
     )
     checked = CheckedCoordinator(inner)
     ctx = EpisodeContext(task=task, coordinator=checked, max_steps=MAX_STEPS)
-    summary = await play_episode(ctx, checkpointer=InMemorySaver(), thread_id="recorded")
+    summary = await play_episode(ctx, checkpointer=memory_saver(), thread_id="recorded")
 
     executed = [d for d in checked.decisions if d.end_reason is None]
     assert summary["steps"] == len(executed) >= 1
@@ -132,7 +132,7 @@ async def test_recorded_lean_llamac_episode(make_settings, vcr, record_mode) -> 
     gateway = LLMGateway(settings, "llamac-lean", budget=InProcessBudget("rec", None))
     checked = CheckedCoordinator(LLaMACCoordinator(gateway, LEAN))
     ctx = EpisodeContext(task=task, coordinator=checked, max_steps=MAX_STEPS)
-    summary = await play_episode(ctx, checkpointer=InMemorySaver(), thread_id="recorded-lean")
+    summary = await play_episode(ctx, checkpointer=memory_saver(), thread_id="recorded-lean")
 
     calls = recorded_calls(vcr)
     if record_mode == "none":

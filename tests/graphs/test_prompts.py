@@ -9,7 +9,8 @@ from graphs.hmas2 import HMAS2Coordinator
 from graphs.llamac import LLaMACCoordinator
 from graphs.prompts import critics
 from graphs.prompts.actor import agrees
-from graphs.prompts.shared import estimate_tokens, long_term_memory, shared_prefix
+from graphs.prompts.shared import long_term_memory, shared_prefix
+from llamac.tokens import estimate_tokens
 from tasks.base import Suspicious
 from tasks.coordinator import StepMemory
 from tests.graphs.scripted_gateway import scripted_gateway

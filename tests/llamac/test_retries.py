@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from structlog.testing import capture_logs
 
 from llamac.gateway import ChatMessage, LLMGateway
 from llamac.metering import Metering
@@ -18,14 +19,16 @@ async def test_waits_as_told_then_retries_5xx_and_counts_retries(make_settings, 
                              max_retries=3, retry_base_s=0.05)
     metering = Metering("retry-run")
     gateway = LLMGateway(settings, "retry-run", metering=metering)
-    result = await gateway.call(role="assessor", agent=None, messages=MESSAGES, step=3, schema={"type": "object"})
+    with capture_logs() as logs:
+        result = await gateway.call(role="assessor", agent=None, messages=MESSAGES, step=3, schema={"type": "object"})
     assert result.parsed == {"a1": "up"}
     assert result.record.retries == 2
     assert result.record.valid and result.record.prompt_tokens == 10 and result.record.completion_tokens == 5
     assert len(endpoint.seen) == 3
-    waited_after_429 = endpoint.seen[1].at - endpoint.seen[0].at
-    assert 1.0 <= waited_after_429 < 1.6  # Retry-After: 1, not the 0.05 s backoff
-    assert endpoint.seen[2].at - endpoint.seen[1].at < 0.6  # the 500 used the short jittered backoff
+    waits = [e["wait_s"] for e in logs if e["event"] == "llm_retry"]
+    assert waits[0] == 1.0  # the 429's Retry-After: 1, not the backoff
+    assert waits[1] <= 0.05 * 2  # the 500 took the jittered backoff (full jitter, scale 0.05, 2nd attempt)
+    assert endpoint.seen[1].at - endpoint.seen[0].at >= 1.0  # and it was waited for
     assert metering.metrics.total.retries == 2
 
 
