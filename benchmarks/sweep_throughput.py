@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from llamac.settings import Settings
-from llamac.sweep import run_sweep
-from llamac.sweep.jobs import CellJob, cell_folder, play_cell, policy_source, train_policy
-from llamac.sweep.spec import load_spec
+from llamac.app.sweep import run_sweep
+from llamac.app.sweep.jobs import CellJob, cell_folder, play_cell, policy_source, train_policy
+from llamac.app.sweep.spec import load_spec
+from llamac.runtime.settings import Settings
 
 SPEC = """
 name = "throughput"
@@ -49,7 +49,7 @@ tasks = [{{ family = "grid", difficulty = ["easy", "hard"], sizes = ["2x4", "4x8
 
 def serial(spec_path: Path, out: Path) -> float:
     """Every cell in this process, one after another (torch configured as in a worker)."""
-    from llamac.sweep.jobs import configure_torch_worker
+    from llamac.app.sweep.jobs import configure_torch_worker
 
     configure_torch_worker()
     spec = load_spec(spec_path)

@@ -32,11 +32,11 @@ from pathlib import Path
 from episode_wall_time import evaluated_per_call, play  # same folder: benchmarks are run as scripts
 
 from graphs.context import LLaMACConfig, coordinator_config, resolve_knobs
-from llamac.cli.config import knob_values
-from llamac.cli.parser import add_knob_flags
-from llamac.local_model import LocalModelServer
-from llamac.logs import configure_logging
-from llamac.settings import Settings
+from llamac.app.parser import add_knob_flags
+from llamac.app.run_config import knob_values
+from llamac.runtime.local_model import LocalModelServer
+from llamac.runtime.logs import configure_logging
+from llamac.runtime.settings import Settings
 from tasks.grid_easy import GridEasy
 
 PAPER_TOKENS_PER_STEP = {"2x2": 3400, "2x4": 5000}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from llamac.gateway import Gateway
+from llamac.runtime.contract import Gateway
 from tasks.base import Task
 
 OBJECTION_ROUNDS_BY_FAMILY = {"grid_easy": 1, "grid_hard": 3, "alloc": 1}

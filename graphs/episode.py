@@ -26,17 +26,16 @@ import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, Protocol, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from graphs.state_codec import TaskStateSerializer, typed
-from llamac.counters import SUMMARY_FIELDS, add_counters
-from llamac.memory import InProcessMemory, MemoryStore
-from llamac.results import EpisodeFiles, RunFolderError
-from llamac.stops import RESUMABLE_END_REASONS
+from llamac.runtime.counters import SUMMARY_FIELDS, add_counters
+from llamac.runtime.memory import InProcessMemory, MemoryStore
+from llamac.runtime.stops import RESUMABLE_END_REASONS
 from tasks.base import Outcome, Task
 from tasks.coordinator import Coordinator, Decision, StepMemory
 
@@ -55,6 +54,22 @@ class EpisodeState(TypedDict, total=False):
     success: bool
     end_reason: str | None  # success | a task failure | max_steps | a Decision.end_reason
     summary: dict[str, Any] | None  # set once, by finish
+
+
+class EpisodeRecord(Protocol):
+    """Where an episode's step lines and summary are written (the app's run folder: ``EpisodeFiles``)."""
+
+    def append_step(self, line: Mapping[str, Any]) -> None: ...
+    def read_steps(self) -> list[dict[str, Any]]: ...
+    def keep_steps_before(self, t: int) -> None: ...
+    def write_summary(self, summary: Mapping[str, Any]) -> None: ...
+
+    @property
+    def steps(self) -> Any: ...
+
+
+class ResumeRefused(ValueError):
+    """Continuing the episode would replay or forget recorded steps (one line for the user, exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ class EpisodeContext:
     task: Task
     coordinator: Coordinator
     episode: int = 0
-    files: EpisodeFiles | None = None
+    files: EpisodeRecord | None = None
     memory: MemoryStore = field(default_factory=lambda: InProcessMemory("episode"))
     """The long-term memory the coordinator reads (the run's store: Redis with REDIS_URL)."""
     max_steps: int | None = None
@@ -319,7 +334,7 @@ def _check_checkpoint_covers_steps(ctx: EpisodeContext, values: dict[str, Any]) 
     checkpointed = values.get("t", 0) if values else 0
     if played and max(played) > checkpointed:
         where = "holds no state for" if not values else f"stops at step {checkpointed} of"
-        raise RunFolderError(
+        raise ResumeRefused(
             f"the checkpoint {where} episode {ctx.episode}, but {ctx.files.steps} records {max(played) + 1} "
             "steps: was the checkpoint file deleted, or copied without its -wal file? Restore it, or start a "
             "new run; nothing was replayed")
@@ -361,7 +376,7 @@ def recorded_history(ctx: EpisodeContext, t: int, values: dict[str, Any]) -> lis
                                   feedback=tuple(line["feedback"])))
         before = line["state_text"]
     if [m.t for m in history] != list(range(t)):
-        raise RunFolderError(f"episode {ctx.episode} continues at step {t}, but the memory of the steps before it "
+        raise ResumeRefused(f"episode {ctx.episode} continues at step {t}, but the memory of the steps before it "
                              "is neither in the memory store nor in the steps file (a shared store: set REDIS_URL as "
                              "the run had it)")
     return history

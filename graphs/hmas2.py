@@ -16,7 +16,6 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graphs.context import CoordinatorContext, HMAS2Config
-from graphs.plan_check import plan_node, syntax_check
 from graphs.plan_confirmation import (
     ACTOR,
     GATHER,
@@ -28,7 +27,8 @@ from graphs.plan_confirmation import (
 from graphs.prompts import planner as planner_prompt
 from graphs.state import StepState
 from graphs.step import context, run_step
-from llamac.gateway import Gateway, Role
+from graphs.syntax_check import ask_for_plan, syntax_check
+from llamac.runtime.contract import Gateway, Role
 from tasks.base import Task
 from tasks.coordinator import Decision, StepMemory
 
@@ -40,7 +40,7 @@ def build_hmas2_graph(config: HMAS2Config | None = None) -> CompiledStateGraph:
     """Compile the HMAS-2 step graph; task and gateway come per run as the runtime context."""
     graph = StateGraph(StepState, context_schema=CoordinatorContext)
     graph.add_node("context", context)
-    graph.add_node(PLANNER, plan_node(Role.PLANNER, lambda _: planner_prompt.INSTRUCTION))
+    graph.add_node(PLANNER, ask_for_plan(Role.PLANNER, lambda _: planner_prompt.INSTRUCTION))
     graph.add_node(SYNTAX_CHECK, syntax_check)
     graph.add_node(ACTOR, actor)
     graph.add_node(GATHER, gather_objections)

@@ -20,11 +20,11 @@ from langgraph.types import Send
 
 from graphs.context import CoordinatorContext
 from graphs.prompts import actor as actor_prompts
-from graphs.prompts import assessor as follow_ups
+from graphs.prompts import feedback
 from graphs.prompts.shared import messages
 from graphs.state import ActorInput, Objection, StepState, call_counters
-from llamac.gateway import ChatMessage, Role
-from llamac.stops import RunStopped
+from llamac.runtime.contract import ChatMessage, Role
+from llamac.runtime.stops import RunStopped
 from tasks.base import Agree, DirectFeedback, Plan
 
 ACTOR = "actor"
@@ -116,7 +116,7 @@ def applied_fixes(raised: Sequence[Objection], plan: Plan, env_state: object, ct
 
 
 async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
-    """Fan-in of one confirmation round: any objection asks the planner for a revision (+1 Feedback).
+    """Fan-in of one confirmation round: any objection asks the planner for a revision (a Feedback round).
 
     Under ``actor_gate="apply"`` a round whose objections are all rule fixes ends the step with the
     patched plan instead (no revision call, no Feedback: the critic is not asked again).
@@ -135,10 +135,10 @@ async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContex
         update["fixed_round"] = this_round
         update["counters"] = {"gate_fixes": len(raised)}
     elif raised:
-        update["counters"] = {"feedback": 1, "objection_rounds": 1}
+        update["counters"] = {"objection_rounds": 1}  # a Feedback round (graphs.state.feedback)
         update["base_messages"] = list(state["base_messages"]) + [
             ChatMessage("assistant", state["plan_answer"]),
-            ChatMessage("user", follow_ups.revise(raised)),
+            ChatMessage("user", feedback.revise(raised)),
         ]
         update["repairs"] = 0
         update["plan_errors"] = ()

@@ -8,13 +8,13 @@ keys, so those keys have reducers: lists append, counters add, and the first end
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict
 
-from llamac.counters import NAMES as COUNTERS
-from llamac.counters import add_counters
-from llamac.gateway import CallRecord, ChatMessage
+from llamac.runtime.contract import CallRecord, ChatMessage
+from llamac.runtime.counters import NAMES as COUNTERS
+from llamac.runtime.counters import add_counters
 from tasks.base import Plan, PlanError
 from tasks.coordinator import Decision, StepMemory
 
@@ -104,10 +104,17 @@ def step_of(history: Sequence[StepMemory]) -> int:
     return history[-1].t + 1 if history else 0
 
 
+def feedback(counters: Mapping[str, float]) -> float:
+    """The paper's Feedback of a step, defined here once: +1 per objection round (external feedback), +1
+    when the step's first plan needed syntax repair (internal feedback; later repairs are not counted)."""
+    return counters.get("objection_rounds", 0.0) + counters.get("first_plan_repairs", 0.0)
+
+
 def decision_from(final: StepState) -> Decision:
     """The step's answer to the episode loop: the accepted plan, or an end reason and no action."""
     counters = {key: 0.0 for key in COUNTERS}
     counters.update(add_counters({}, final.get("counters")))
+    counters["feedback"] = feedback(counters)
     end_reason = final.get("end_reason")
     plan = final.get("plan")
     joint = plan.as_dict() if plan is not None and end_reason is None else {}

@@ -2,6 +2,6 @@
 
 import sys
 
-from llamac.run import main
+from llamac.app.cli import main
 
 sys.exit(main())

@@ -42,7 +42,7 @@ os.environ.setdefault("LLAMAC_LOCAL_URL", "http://127.0.0.1:8765/v1")
 # %%
 import vcr
 
-from llamac.sweep import run_sweep
+from llamac.app.sweep import run_sweep
 
 recorder = vcr.VCR(
     record_mode=RECORD_MODE,
@@ -60,7 +60,7 @@ print(f"{sweep.cells} cells: ran {len(sweep.outcome.ran)}, already finished {swe
 # ## The results table: one row per episode
 
 # %%
-from llamac.sweep.table import read_table
+from llamac.app.sweep.table import read_table
 
 rows = read_table(OUT)
 columns = ["cell", "success", "steps", "greedy_steps", "tokens", "llm_calls", "gate_share", "normalised_mean"]
@@ -73,8 +73,8 @@ for row in rows:
 # %%
 from IPython.display import Image, Markdown, display
 
-from llamac.report import write_report
-from llamac.report.tables import all_tables
+from llamac.app.report import write_report
+from llamac.app.report.tables import all_tables
 
 
 def show_tables(table_rows):

@@ -30,8 +30,8 @@ PYCHECK
 if answers; then
   echo "record: using the ${MODEL} server already at ${URL}" >&2
 else
-  "$PY" -m llamac.local_model prepare --quiet
-  "$PY" -m llamac.local_model serve --port "$PORT" --model "$MODEL" >&2 &
+  "$PY" -m llamac.runtime.local_model prepare --quiet
+  "$PY" -m llamac.runtime.local_model serve --port "$PORT" --model "$MODEL" >&2 &
   server=$!
   trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
   for _ in $(seq 1 240); do

@@ -32,7 +32,7 @@ class Decision:
 
     ``end_reason`` stops the episode without executing (``syntactic_error``, ``budget_exhausted``).
     ``counters`` are summed into the episode metrics; their names are declared once, with their meaning,
-    in ``llamac.counters`` (absent = 0).
+    in ``llamac.runtime.counters`` (absent = 0).
     """
 
     joint_action: JointAction

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from llamac.settings import Settings
+from llamac.runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CASSETTES = ROOT / "cassettes"
@@ -138,7 +138,7 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def local_model_server() -> Iterator[Any]:
     """One llama.cpp server for the whole session (or the one at LLAMAC_LOCAL_URL)."""
-    from llamac.local_model import LocalModelError, LocalModelServer
+    from llamac.runtime.local_model import LocalModelError, LocalModelServer
 
     try:
         server = LocalModelServer.from_settings(Settings(_env_file=None))

@@ -7,42 +7,18 @@ step. Role instructions come after it, in the user message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from llamac.gateway import ChatMessage
-from llamac.tokens import estimate_tokens
+from graphs.prompts.memory_window import memory_window
+from llamac.runtime.contract import ChatMessage
 from tasks.base import Task
 from tasks.coordinator import StepMemory
 
 
-def memory_line(memory: StepMemory) -> str:
-    """One past step: the state it started from, the plan executed, the reward and the env's feedback."""
-    reward = sum(memory.rewards.values())
-    line = f"step {memory.t}: {memory.state_text} | plan {json.dumps(dict(memory.plan))} | reward {reward:g}"
-    if memory.feedback:
-        line += " | feedback: " + "; ".join(memory.feedback)
-    return line
-
-
-def long_term_memory(history: Sequence[StepMemory], window_tokens: int) -> list[str]:
-    """Newest steps first while they fit the window, then shown oldest first (reads as a story)."""
-    kept: list[str] = []
-    used = 0
-    for memory in reversed(history):
-        line = memory_line(memory)
-        cost = estimate_tokens(line)
-        if used + cost > window_tokens:
-            break
-        kept.append(line)
-        used += cost
-    return list(reversed(kept))
-
-
 def shared_prefix(task: Task, state: Any, history: Sequence[StepMemory], window_tokens: int) -> str:
     parts = [task.rules_text().strip()]
-    memory = long_term_memory(history, window_tokens)
+    memory = memory_window(history, window_tokens)
     if memory:
         parts.append(
             "Previous steps (learn from them; do not repeat moves that made no progress):\n"

@@ -15,10 +15,10 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from llamac.budget import InProcessBudget
-from llamac.gateway import CallResult, ChatMessage, LLMGateway, Role
-from llamac.scripted_model import ScriptedChatModel
-from llamac.settings import Settings
+from llamac.runtime.budget import InProcessBudget
+from llamac.runtime.gateway import CallResult, ChatMessage, LLMGateway, Role
+from llamac.runtime.scripted_model import ScriptedChatModel
+from llamac.runtime.settings import Settings
 
 LABEL = re.compile(r"\[role=(?P<role>\S+) agent=(?P<agent>.+)\]\s*$")
 

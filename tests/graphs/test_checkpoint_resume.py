@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from graphs.episode import EpisodeContext, play_episode
-from llamac.memory import InProcessMemory
-from llamac.results import RunFolder
+from llamac.app.run_folder import RunFolder
+from llamac.runtime.memory import InProcessMemory
 from tests.checkpointing import serde, sqlite_saver
 from tests.graphs.line_walk import LineWalkTask, WalkRightCoordinator
 

@@ -22,9 +22,9 @@ from graphs.context import HMAS2Config, LLaMACConfig
 from graphs.episode import EpisodeContext, play_episode
 from graphs.hmas2 import HMAS2Coordinator
 from graphs.llamac import LLaMACCoordinator
-from graphs.prompts import assessor as follow_ups
-from llamac.budget import InProcessBudget
-from llamac.gateway import LLMGateway
+from graphs.prompts import feedback
+from llamac.runtime.budget import InProcessBudget
+from llamac.runtime.gateway import LLMGateway
 from tasks.alloc import ResourceAllocation
 from tasks.base import Plan
 from tasks.coordinator import Decision, StepMemory
@@ -39,8 +39,8 @@ TASKS = {
     "hard_2x2": lambda: GridHard.from_instance(2, 2, 0),
     "alloc_5": lambda: ResourceAllocation(5, 0),
 }
-REVISION = follow_ups.revise([]).split("\n", 1)[0]
-REPAIR = follow_ups.repair([]).split("\n", 1)[0]
+REVISION = feedback.revise([]).split("\n", 1)[0]
+REPAIR = feedback.repair([]).split("\n", 1)[0]
 
 
 class CheckedCoordinator:

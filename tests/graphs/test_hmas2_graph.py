@@ -6,7 +6,7 @@ import json
 
 from graphs.context import HMAS2Config
 from graphs.hmas2 import HMAS2Coordinator, build_hmas2_graph
-from llamac.gateway import Role
+from llamac.runtime.contract import Role
 from tasks.base import Agree
 from tasks.coordinator import Coordinator
 from tests.graphs.scripted_gateway import scripted_gateway

@@ -8,8 +8,8 @@ import pytest
 
 from graphs.context import LLaMACConfig
 from graphs.llamac import LLaMACCoordinator, build_llamac_graph
-from graphs.plan_check import plan_schema
-from llamac.gateway import Role
+from graphs.syntax_check import plan_schema
+from llamac.runtime.contract import Role
 from tasks.base import Agree, DirectFeedback, PlanError, PlanErrorKind, Suspicious
 from tasks.coordinator import Coordinator
 from tests.graphs.scripted_gateway import scripted_gateway

@@ -9,8 +9,9 @@ from graphs.hmas2 import HMAS2Coordinator
 from graphs.llamac import LLaMACCoordinator
 from graphs.prompts import critics
 from graphs.prompts.actor import agrees
-from graphs.prompts.shared import long_term_memory, shared_prefix
-from llamac.tokens import estimate_tokens
+from graphs.prompts.memory_window import memory_window
+from graphs.prompts.shared import shared_prefix
+from llamac.runtime.tokens import estimate_tokens
 from tasks.base import Suspicious
 from tasks.coordinator import StepMemory
 from tests.graphs.scripted_gateway import scripted_gateway
@@ -56,11 +57,11 @@ async def test_hmas2_shares_the_same_prefix_as_llamac():
 
 
 def test_memory_window_keeps_the_newest_steps_oldest_first():
-    lines = long_term_memory(history(50), window_tokens=60)
+    lines = memory_window(history(50), window_tokens=60)
     assert 0 < len(lines) < 50
     assert lines[-1].startswith("step 49:") and lines[0].startswith(f"step {50 - len(lines)}:")
     assert sum(estimate_tokens(line) for line in lines) <= 60
-    assert long_term_memory(history(5), window_tokens=0) == []
+    assert memory_window(history(5), window_tokens=0) == []
     task = ToyLineTask()
     assert "Previous steps" not in shared_prefix(task, task.initial_state(), [], 300)
 

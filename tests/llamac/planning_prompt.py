@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llamac.gateway import ChatMessage
+from llamac.runtime.contract import ChatMessage
 
 AGENTS = ("agent_1", "agent_2")
 MOVES = ["up", "down", "left", "right", "stay"]

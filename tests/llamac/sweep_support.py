@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from llamac.sweep.plan import EVENTS
+from llamac.app.sweep.plan import EVENTS
 from tests.llamac.fake_endpoint import FakeEndpoint, schema_answers, serve
 
 CALL_TOKENS = 110  # schema_answers: 100 prompt + 10 completion tokens per call

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from graphs.context import HMAS2Config
 from graphs.hmas2 import HMAS2Coordinator
-from llamac.logs import configure_logging
-from llamac.settings import Settings
+from llamac.runtime.logs import configure_logging
+from llamac.runtime.settings import Settings
 from tasks.base import Plan, PlanError
 from tasks.catalog import alloc_task, grid_task
 from tests.graphs.scripted_gateway import scripted_gateway

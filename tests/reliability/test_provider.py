@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from llamac.run import main
+from llamac.app.cli import main
 from tests.llamac.fake_endpoint import completion, error, schema_answers
 from tests.reliability.conftest import SENTINEL_KEY, run_files
 
@@ -78,7 +78,7 @@ def test_the_call_deadline_bounds_retries_of_a_silent_provider(provider: Any, tm
 
 
 def test_default_deadlines_bound_a_dead_provider_to_minutes(clean_env: pytest.MonkeyPatch) -> None:
-    from llamac.settings import Settings
+    from llamac.runtime.settings import Settings
 
     clean_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     settings = Settings(_env_file=None)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from llamac.run import main
+from llamac.app.cli import main
 from tests.llamac.fake_endpoint import schema_answers
 
 pytestmark = pytest.mark.redis

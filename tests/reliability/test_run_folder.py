@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from llamac.run import main
+from llamac.app.cli import main
 from tests.conftest import ROOT
 from tests.llamac.fake_endpoint import schema_answers
 from tests.reliability.conftest import run_files

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from llamac.run import main
+from llamac.app.cli import main
 from tasks.alloc import MAX_AGENTS, ResourceAllocation
 from tasks.base import Plan
 

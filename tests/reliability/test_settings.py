@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llamac.run import main
+from llamac.app.cli import main
 
 
 @pytest.fixture
