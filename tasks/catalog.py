@@ -13,13 +13,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tasks.alloc import AllocHillClimber, ResourceAllocation
+from tasks.alloc import ResourceAllocation
 from tasks.base import Task, TaskError
+from tasks.baselines.alloc_hill_climber import AllocHillClimber
+from tasks.baselines.grid_planner import GreedyPlanner
+from tasks.baselines.matrix_oracle import MatrixGreedy
 from tasks.coordinator import Coordinator
-from tasks.greedy import GreedyPlanner
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
-from tasks.matrix import GAMES, MatrixGame, MatrixGreedy
+from tasks.matrix import GAMES, MatrixGame
 
 FAMILIES = ("grid", "alloc", "matrix")
 DIFFICULTIES = {"easy": GridEasy, "hard": GridHard}

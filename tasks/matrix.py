@@ -37,10 +37,8 @@ from tasks.base import (
     Plan,
     PlanError,
     PlanErrorKind,
-    Task,
     TaskError,
 )
-from tasks.coordinator import Decision, StepMemory
 from tasks.plans import parse_integer_plan
 
 GAMES = ("penalty", "mixing", "coordination", "cooperation")
@@ -368,25 +366,3 @@ class MatrixGame:
             joints=state.joints,
             at_se=self.at_se(state.joints, state.returns),
         )
-
-
-class MatrixGreedy:
-    """Oracle planner for the matrix games: plays the Stackelberg path written in the game's data.
-
-    It reads the equilibria, which no learner sees, so it is the reference an RL coordinator should
-    reach, not a competitor. Named ``greedy`` so ``--coordinator greedy`` works on every family.
-    """
-
-    name = "greedy"
-
-    async def decide(self, task: Task, state: MatrixState, history: Sequence[StepMemory]) -> Decision:
-        if not isinstance(task, MatrixGame):
-            raise TaskError(f"the matrix oracle plays the matrix games only, not {task.family!r}")
-        return Decision(joint_action=task.actions_from_indices(state, self.oracle_joint(task, state)))
-
-    @staticmethod
-    def oracle_joint(task: MatrixGame, state: MatrixState) -> Joint:
-        """The SE path's joint for this step; off the path (branch 1) keep the branch's coordinated pair."""
-        if state.t == 0 or state.t == task.steps - 1 or state.branch == 0:
-            return task.se_path[min(state.t, len(task.se_path) - 1)]
-        return (2, 2)

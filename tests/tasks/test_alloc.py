@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.alloc import AllocHillClimber, AllocState, ResourceAllocation, spread_total
+from tasks.alloc import AllocState, ResourceAllocation, spread_total
 from tasks.base import Agree, DirectFeedback, Plan, PlanError, PlanErrorKind, Suspicious, Task, TaskError
+from tasks.baselines.alloc_hill_climber import AllocHillClimber
 
 
 def play(task: ResourceAllocation, totals: list[int]) -> tuple[AllocState, list]:

@@ -6,13 +6,15 @@ import asyncio
 
 import pytest
 
-from tasks.alloc import AllocHillClimber, ResourceAllocation
+from tasks.alloc import ResourceAllocation
 from tasks.base import Task, TaskError
+from tasks.baselines.alloc_hill_climber import AllocHillClimber
+from tasks.baselines.matrix_oracle import MatrixGreedy
 from tasks.catalog import alloc_task, greedy_coordinator, grid_task, make_task, matrix_task, parse_size
 from tasks.coordinator import Coordinator
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
-from tasks.matrix import MatrixGame, MatrixGreedy
+from tasks.matrix import MatrixGame
 
 
 @pytest.mark.parametrize(("text", "size"), [("4x8", (4, 8)), ("2X2", (2, 2)), (" 2x4 ", (2, 4)), ("12x10", (12, 10))])

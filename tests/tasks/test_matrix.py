@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks.base import Agree, Plan, PlanError, PlanErrorKind, Task, TaskError
-from tasks.matrix import GAMES, MatrixGame, MatrixGreedy
+from tasks.baselines.matrix_oracle import MatrixGreedy
+from tasks.matrix import GAMES, MatrixGame
 
 PENALTY_KS = (0, -25, -50, -75, -100, -1000)
 ALL = [MatrixGame("penalty", k) for k in PENALTY_KS] + [MatrixGame(g) for g in GAMES[1:]]

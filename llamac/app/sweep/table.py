@@ -89,7 +89,7 @@ def _greedy_steps(cell: Cell) -> int | None:
     if cell.task.family != "grid":
         return None
     from llamac.app.build import build_task
-    from tasks.greedy import run_greedy
+    from tasks.baselines.grid_planner import run_greedy
 
     success, steps, _ = run_greedy(build_task(cell.task))  # type: ignore[arg-type]
     return steps if success else None

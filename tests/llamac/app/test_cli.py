@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llamac.app.cli import main
-from tasks.greedy import GreedyPlanner
+from tasks.baselines.grid_planner import GreedyPlanner
 from tests.conftest import ROOT  # noqa: E402
 
 

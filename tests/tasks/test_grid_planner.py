@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from tasks.base import Plan, TaskError
+from tasks.baselines.grid_planner import GreedyPlanner, run_greedy
 from tasks.coordinator import Coordinator, Decision, StepMemory
-from tasks.greedy import GreedyPlanner, run_greedy
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
 from tasks.matrix import MatrixGame
