@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks.alloc import AllocState, ResourceAllocation, spread_total
-from tasks.base import Agree, DirectFeedback, Plan, PlanError, PlanErrorKind, Suspicious, Task, TaskError
+from tasks.base import Agree, DirectFeedback, Plan, PlanError, PlanErrorKind, Suspicious, TaskError
 from tasks.baselines.alloc_hill_climber import AllocHillClimber
+from tests.tasks.task_protocol import behaves_as_a_task, plain
 
 
 def play(task: ResourceAllocation, totals: list[int]) -> tuple[AllocState, list]:
@@ -148,7 +149,7 @@ def test_rules_text_hides_mu_and_sigma() -> None:
     task = ResourceAllocation(5, 1)
     text = task.rules_text() + task.planner_view(task.initial_state())
     assert f"{task.mu:.3g}" not in text and "mu" not in text and "sigma" not in text
-    assert isinstance(task, Task)
+    behaves_as_a_task(task)
 
 
 @pytest.mark.parametrize(("n", "seed"), [(0, 0), (-3, 0), (2, -1), ("5", 0), (2, 1.5)])
@@ -175,17 +176,6 @@ def test_hill_climber_baseline_reaches_the_level_on_most_seeds(n: int) -> None:
 def test_spread_total_is_even_and_exact() -> None:
     assert spread_total(23, 5) == [5, 5, 5, 4, 4]
     assert sum(spread_total(449, 50)) == 449 and max(spread_total(449, 50)) <= 9
-
-
-def plain(value: object) -> bool:
-    """Only builtin types: the episode checkpointer (msgpack) refuses numpy scalars."""
-    if isinstance(value, dict):
-        return all(plain(k) and plain(v) for k, v in value.items())
-    if isinstance(value, tuple | list):
-        return all(plain(v) for v in value)
-    if hasattr(value, "__dataclass_fields__"):
-        return all(plain(getattr(value, f)) for f in value.__dataclass_fields__)
-    return value is None or type(value) in (bool, int, float, str)
 
 
 def test_states_and_outcomes_hold_only_builtin_types() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.base import Agree, DirectFeedback, Plan, PlanErrorKind, Suspicious, Task, TaskError
+from tasks.base import Agree, DirectFeedback, Plan, PlanErrorKind, Suspicious, TaskError
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
+from tests.tasks.task_protocol import behaves_as_a_task
 
 SMALL_EASY = {"0_0": ["box_red", "target_red", "target_blue"], "0_1": [], "1_0": ["box_blue"], "1_1": []}
 
@@ -187,7 +188,7 @@ def test_hard_rule_gate_fix_is_the_nearest_free_corner() -> None:
 def test_views_are_compact_and_complete(cls) -> None:
     task = cls.from_instance(4, 8, 0)
     state = task.initial_state()
-    assert isinstance(task, Task)
+    behaves_as_a_task(task)
     view = task.planner_view(state)
     doable = task.doable(state)
     for agent, acts in doable.items():

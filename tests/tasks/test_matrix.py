@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.base import Agree, Plan, PlanError, PlanErrorKind, Task, TaskError
+from tasks.base import Agree, Plan, PlanError, PlanErrorKind, TaskError
 from tasks.baselines.matrix_oracle import MatrixGreedy
 from tasks.matrix import GAMES, MatrixGame
+from tests.tasks.task_protocol import behaves_as_a_task, plain
 
 PENALTY_KS = (0, -25, -50, -75, -100, -1000)
 ALL = [MatrixGame("penalty", k) for k in PENALTY_KS] + [MatrixGame(g) for g in GAMES[1:]]
@@ -209,7 +210,7 @@ def test_out_of_range_action_is_refused() -> None:
 
 def test_text_face_and_protocol() -> None:
     game = MatrixGame("penalty", -100)
-    assert isinstance(game, Task)
+    behaves_as_a_task(game)
     assert "(0, 0) -> (-100, -100)" in game.rules_text()
     plan = Plan((("Agent[0]", "0"), ("Agent[1]", "2")))
     assert game.validate_plan(game.initial_state(), plan) == ()
@@ -248,8 +249,6 @@ def test_penalty_equilibria_hold_for_any_k(k: float) -> None:
 
 @pytest.mark.parametrize("game", ALL[-3:], ids=ids)
 def test_states_and_outcomes_hold_only_builtin_types(game: MatrixGame) -> None:
-    from tests.tasks.test_alloc import plain
-
     outcome = game.step(game.initial_state(), joint(0, 0))
     assert plain(outcome) and plain(game.episode_metrics([], [outcome]))
 
