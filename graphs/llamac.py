@@ -17,29 +17,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graphs.context import CoordinatorContext, LLaMACConfig
-from graphs.plan_confirmation import (
-    ACTOR,
-    GATHER,
-    actor,
-    gather_objections,
-    route_checked_plan,
-    route_objections,
-)
+from graphs.plan_confirmation import add_plan_confirmation
 from graphs.prompts import critics as critic_prompts
 from graphs.state import StepState
 from graphs.step import context, run_step
-from graphs.syntax_check import syntax_check
 from graphs.triplet_critic import assessor_node, critic, critic_pair
 from llamac.runtime.contract import Gateway, Role
 from tasks.base import Task
 from tasks.coordinator import Decision, StepMemory
 
 ASSESSOR = "assessor"
-SYNTAX_CHECK = "syntax_check"
 
 
 def build_llamac_graph(config: LLaMACConfig | None = None) -> CompiledStateGraph:
@@ -48,9 +39,6 @@ def build_llamac_graph(config: LLaMACConfig | None = None) -> CompiledStateGraph
     graph = StateGraph(StepState, context_schema=CoordinatorContext)
     graph.add_node("context", context)
     graph.add_node(ASSESSOR, assessor_node(config))
-    graph.add_node(SYNTAX_CHECK, syntax_check)
-    graph.add_node(ACTOR, actor)
-    graph.add_node(GATHER, gather_objections)
 
     graph.add_edge(START, "context")
     if config.critics == "split":
@@ -68,14 +56,9 @@ def build_llamac_graph(config: LLaMACConfig | None = None) -> CompiledStateGraph
         graph.add_node("critic_pair", critic_pair)
         graph.add_edge("context", "critic_pair")
         graph.add_edge("critic_pair", ASSESSOR)
-    # every assessor answer is syntax-checked: refused -> assessor repairs; accepted -> actors (or done)
-    graph.add_edge(ASSESSOR, SYNTAX_CHECK)
-    graph.add_conditional_edges(
-        SYNTAX_CHECK, route_checked_plan(ASSESSOR, gated=True), [ASSESSOR, ACTOR, END]
-    )
-    # actors fan in; any objection sends the plan back to the assessor for revision
-    graph.add_edge(ACTOR, GATHER)
-    graph.add_conditional_edges(GATHER, route_objections(ASSESSOR), [ASSESSOR, END])
+    # every assessor answer is syntax-checked (refused: the assessor repairs); the actors of an accepted
+    # plan check their lines (rule gate first); an objection sends it back to the assessor for revision
+    add_plan_confirmation(graph, ASSESSOR, gated=True)
     return graph.compile(checkpointer=False, name="llamac")
 
 

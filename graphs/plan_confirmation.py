@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from langgraph.graph import END
+from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
@@ -23,6 +23,7 @@ from graphs.prompts import actor as actor_prompts
 from graphs.prompts import feedback
 from graphs.prompts.shared import messages
 from graphs.state import ActorInput, Objection, StepState, call_counters
+from graphs.syntax_check import SYNTAX_CHECK, syntax_check
 from llamac.runtime.contract import ChatMessage, Role
 from llamac.runtime.stops import RunStopped
 from tasks.base import Agree, DirectFeedback, Plan
@@ -158,3 +159,17 @@ def route_objections(replan_node: str):
         return replan_node if raised else END
 
     return route
+
+
+def add_plan_confirmation(graph: StateGraph, author: str, *, gated: bool) -> None:
+    """Wire what both coordinators do with a plan: every answer of ``author`` (LLaMAC's assessor, HMAS-2's
+    planner) goes to the syntax check (refused: the author repairs it); an accepted plan goes to its
+    actors (``Send``, through the rule gate when ``gated``); the actors fan in, and any objection sends the
+    plan back to the author for revision, within the round limit."""
+    graph.add_node(SYNTAX_CHECK, syntax_check)
+    graph.add_node(ACTOR, actor)
+    graph.add_node(GATHER, gather_objections)
+    graph.add_edge(author, SYNTAX_CHECK)
+    graph.add_conditional_edges(SYNTAX_CHECK, route_checked_plan(author, gated=gated), [author, ACTOR, END])
+    graph.add_edge(ACTOR, GATHER)
+    graph.add_conditional_edges(GATHER, route_objections(author), [author, END])

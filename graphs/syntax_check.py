@@ -25,6 +25,8 @@ from llamac.runtime.stops import RunStopped
 from tasks.base import Plan, PlanError, PlanErrorKind, Task
 
 SYNTACTIC_ERROR = "syntactic_error"
+SYNTAX_CHECK = "syntax_check"
+"""The node's name in both coordinators' step graphs."""
 
 
 def plan_schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:

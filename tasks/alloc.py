@@ -41,7 +41,7 @@ from tasks.base import (
     Suspicious,
     TaskError,
 )
-from tasks.plans import parse_integer_plan
+from tasks.plans import every_agent_schema, parse_integer_plan
 
 MAX_AMOUNT = 9
 HORIZON = 20
@@ -239,13 +239,7 @@ class ResourceAllocation:
         return cached[2], cached[3]
 
     def plan_json_schema(self) -> dict[str, Any]:
-        amount = {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT}
-        return {
-            "type": "object",
-            "properties": {agent: amount for agent in self.agents},
-            "required": list(self.agents),
-            "additionalProperties": False,
-        }
+        return every_agent_schema(self.agents, {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT})
 
     # -------------------------------------------------------------------------------- RL face
     def arrays(self, state: AllocState) -> ArrayView:

@@ -39,7 +39,7 @@ from tasks.base import (
     PlanErrorKind,
     TaskError,
 )
-from tasks.plans import parse_integer_plan
+from tasks.plans import every_agent_schema, parse_integer_plan
 
 GAMES = ("penalty", "mixing", "coordination", "cooperation")
 AGENTS: tuple[AgentId, ...] = ("Agent[0]", "Agent[1]")
@@ -320,13 +320,7 @@ class MatrixGame:
         return Agree()
 
     def plan_json_schema(self) -> dict[str, Any]:
-        choice = {"type": "string", "enum": [str(a) for a in range(self.n_actions)]}
-        return {
-            "type": "object",
-            "properties": {agent: choice for agent in self.agents},
-            "required": list(self.agents),
-            "additionalProperties": False,
-        }
+        return every_agent_schema(self.agents, {"type": "string", "enum": [str(a) for a in range(self.n_actions)]})
 
     # -------------------------------------------------------------------------------- RL face
     def arrays(self, state: MatrixState) -> ArrayView:

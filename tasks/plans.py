@@ -165,3 +165,14 @@ def parse_integer_plan(text: str, agents: Sequence[AgentId]) -> Plan | PlanError
             return PlanError(PlanErrorKind.MALFORMED_ACTION, f"expected a whole number, got {value!r}", agent)
         assignments.append((agent, str(int(float(text_value)))))
     return Plan(tuple(assignments))
+
+
+def every_agent_schema(agents: Sequence[str], value: dict[str, Any]) -> dict[str, Any]:
+    """JSON schema of a plan that names every agent once, each with a value of ``value``'s schema (the
+    allocation amounts, the matrix games' choices)."""
+    return {
+        "type": "object",
+        "properties": dict.fromkeys(agents, value),
+        "required": list(agents),
+        "additionalProperties": False,
+    }
