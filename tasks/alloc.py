@@ -41,7 +41,7 @@ from tasks.base import (
     Suspicious,
     TaskError,
 )
-from tasks.plans import every_agent_schema, parse_integer_plan
+from tasks.plans import every_agent_chooses, every_agent_schema, parse_integer_plan
 
 MAX_AMOUNT = 9
 HORIZON = 20
@@ -117,8 +117,7 @@ class ResourceAllocation:
         return AllocState(t=0, amounts=(0,) * self.n_agents)
 
     def doable(self, state: AllocState) -> dict[AgentId, list[str]]:
-        choices = [] if state.done else [str(a) for a in range(self.n_actions)]
-        return {agent: list(choices) for agent in self.agents}
+        return every_agent_chooses(self.agents, self.n_actions, state.done)
 
     def step(self, state: AllocState, joint: JointAction) -> Outcome:
         if state.done:

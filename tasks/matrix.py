@@ -39,7 +39,7 @@ from tasks.base import (
     PlanErrorKind,
     TaskError,
 )
-from tasks.plans import every_agent_schema, parse_integer_plan
+from tasks.plans import every_agent_chooses, every_agent_schema, parse_integer_plan
 
 GAMES = ("penalty", "mixing", "coordination", "cooperation")
 AGENTS: tuple[AgentId, ...] = ("Agent[0]", "Agent[1]")
@@ -217,8 +217,7 @@ class MatrixGame:
         return MatrixState()
 
     def doable(self, state: MatrixState) -> dict[AgentId, list[str]]:
-        choices = [] if state.done else [str(a) for a in range(self.n_actions)]
-        return {agent: list(choices) for agent in self.agents}
+        return every_agent_chooses(self.agents, self.n_actions, state.done)
 
     def step(self, state: MatrixState, joint: JointAction) -> Outcome:
         if state.done:

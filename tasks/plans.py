@@ -176,3 +176,9 @@ def every_agent_schema(agents: Sequence[str], value: dict[str, Any]) -> dict[str
         "required": list(agents),
         "additionalProperties": False,
     }
+
+
+def every_agent_chooses(agents: Sequence[str], n_choices: int, done: bool) -> dict[str, list[str]]:
+    """The doable lists of a task where every agent picks one of ``0..n_choices-1`` (nothing once done)."""
+    choices = [] if done else [str(a) for a in range(n_choices)]
+    return {agent: list(choices) for agent in agents}

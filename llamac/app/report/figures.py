@@ -26,6 +26,13 @@ def _plt() -> Any:
     return plt
 
 
+def _label(ax: Any, xlabel: str, ylabel: str, title: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+
+
 def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata=PNG_METADATA)
@@ -58,10 +65,7 @@ def success_vs_size(rows: Sequence[Row], path: Path) -> Path | None:
             ax.plot(xs, ys, "o-", label=name)
         ax.set_xticks(range(len(sizes)), sizes)
         ax.set_ylim(-5, 105)
-        ax.set_xlabel("grid size")
-        ax.set_ylabel("success (%)")
-        ax.set_title(f"Grid {difficulty.capitalize()}: success by size")
-        ax.legend()
+        _label(ax, "grid size", "success (%)", f"Grid {difficulty.capitalize()}: success by size")
     return _save(fig, path)
 
 
@@ -86,10 +90,7 @@ def tokens_vs_size(rows: Sequence[Row], path: Path) -> Path | None:
                 ax.plot(xs, ys, marker, label=f"{name} ({difficulty})")
     ax.set_yscale("log")
     ax.set_xticks(range(len(sizes)), sizes)
-    ax.set_xlabel("grid size")
-    ax.set_ylabel("tokens per episode (mean, log scale)")
-    ax.set_title("LLM tokens by grid size")
-    ax.legend()
+    _label(ax, "grid size", "tokens per episode (mean, log scale)", "LLM tokens by grid size")
     return _save(fig, path)
 
 
@@ -107,10 +108,8 @@ def steps_vs_greedy(rows: Sequence[Row], path: Path) -> Path | None:
         pts = sorted((r["greedy_steps"], r["steps"]) for r in won if r["coordinator"] == name)
         jitter = (k - (len(names) - 1) / 2) * 0.08
         ax.scatter([g + jitter for g, _ in pts], [s for _, s in pts], s=12, alpha=0.7, label=name)
-    ax.set_xlabel("greedy planner's steps (same instance)")
-    ax.set_ylabel("steps to solve")
-    ax.set_title("Solved grid episodes: steps against the greedy bound")
-    ax.legend()
+    _label(ax, "greedy planner's steps (same instance)", "steps to solve",
+           "Solved grid episodes: steps against the greedy bound")
     return _save(fig, path)
 
 
@@ -130,10 +129,7 @@ def alloc_curves(rows: Sequence[Row], path: Path) -> Path | None:
             ax.plot(range(1, length + 1), mean, label=f"{name} ({len(curves)})")
         ax.axhline(0.95, color="grey", lw=0.8, ls=":")
         ax.set_ylim(0, 1.05)
-        ax.set_xlabel("step")
-        ax.set_ylabel("normalised reward G/G*")
-        ax.set_title(f"Resource allocation, N = {n}")
-        ax.legend()
+        _label(ax, "step", "normalised reward G/G*", f"Resource allocation, N = {n}")
     return _save(fig, path)
 
 

@@ -80,16 +80,29 @@ def _groups(rows: Sequence[Row], key: Callable[[Row], tuple[Any, ...]], order: C
     return sorted(out.items(), key=lambda kv: order(kv[0]))
 
 
+def _by_coordinator(rows: Sequence[Row], keep: Callable[[Row], bool], *keys: str) -> list[tuple[tuple[Any, ...], list[Row]]]:
+    """The kept rows grouped by ``keys`` then coordinator, in the report's order (grid sizes by cells,
+    coordinators by kind); empty when no row is kept."""
+    kept = [r for r in rows if keep(r)]
+    order = coordinator_order(kept)
+
+    def sort(k: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (*(_size_key(v) if key == "size" else v for key, v in zip(keys, k, strict=False)), order[k[-1]])
+
+    return _groups(kept, lambda r: (*(r[key] for key in keys), r["coordinator"]), sort)
+
+
+def _is_grid(row: Row) -> bool:
+    return row["family"].startswith("grid")
+
+
 def grid_table(rows: Sequence[Row]) -> Table | None:
-    grid = [r for r in rows if r["family"].startswith("grid")]
-    if not grid:
+    groups = _by_coordinator(rows, _is_grid, "difficulty", "size")
+    if not groups:
         return None
     paper = {(g["difficulty"], g["size"], g["method"]): g for g in reported()["grid"]}
-    order = coordinator_order(grid)
     table = []
-    for (difficulty, size, name), group in _groups(
-            grid, lambda r: (r["difficulty"], r["size"], r["coordinator"]),
-            lambda k: (k[0], _size_key(k[1]), order[k[2]])):
+    for (difficulty, size, name), group in groups:
         won = [r for r in group if r["success"]]
         kind = group[0]["kind"]
         ref = paper.get((difficulty, size, kind))
@@ -119,14 +132,11 @@ def mean_std_given(ref: dict[str, Any] | None, key: str) -> str:
 
 
 def greedy_bound_table(rows: Sequence[Row]) -> Table | None:
-    grid = [r for r in rows if r["family"].startswith("grid")]
-    if not grid:
+    groups = _by_coordinator(rows, _is_grid, "difficulty", "size")
+    if not groups:
         return None
-    order = coordinator_order(grid)
     table = []
-    for (difficulty, size, name), group in _groups(
-            grid, lambda r: (r["difficulty"], r["size"], r["coordinator"]),
-            lambda k: (k[0], _size_key(k[1]), order[k[2]])):
+    for (difficulty, size, name), group in groups:
         won = [r for r in group if r["success"]]
         ratios = [r["steps"] / r["greedy_steps"] for r in won if r.get("greedy_steps")]
         kind = group[0]["kind"]
@@ -153,12 +163,11 @@ def greedy_bound_table(rows: Sequence[Row]) -> Table | None:
 
 
 def alloc_table(rows: Sequence[Row]) -> Table | None:
-    alloc = [r for r in rows if r["family"] == "alloc"]
-    if not alloc:
+    groups = _by_coordinator(rows, lambda r: r["family"] == "alloc", "agents")
+    if not groups:
         return None
-    order = coordinator_order(alloc)
     table = []
-    for (n, name), group in _groups(alloc, lambda r: (r["agents"], r["coordinator"]), lambda k: (k[0], order[k[1]])):
+    for (n, name), group in groups:
         won = [r for r in group if r["success"]]
         llm = group[0]["kind"] in ("llamac", "hmas2")
         table.append([
@@ -179,13 +188,12 @@ def alloc_table(rows: Sequence[Row]) -> Table | None:
 
 
 def matrix_table(rows: Sequence[Row]) -> Table | None:
-    matrix = [r for r in rows if r["family"] == "matrix"]
-    if not matrix:
+    groups = _by_coordinator(rows, lambda r: r["family"] == "matrix", "task")
+    if not groups:
         return None
     paper = reported()["matrix"]
-    order = coordinator_order(matrix)
     table = []
-    for (task, name), group in _groups(matrix, lambda r: (r["task"], r["coordinator"]), lambda k: (k[0], order[k[1]])):
+    for (task, name), group in groups:
         game = task.removeprefix("matrix-").replace("-k", "_k")
         ref = paper.get(group[0]["kind"], {}).get(game)
         table.append([game, name, str(len(group)), mean_std([r["score"] for r in group], 2),

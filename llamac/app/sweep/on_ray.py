@@ -19,16 +19,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from llamac.app.sweep import jobs
 from llamac.app.sweep.executor import Outcome, Scheduler, sweep_budget_id
-from llamac.app.sweep.jobs import (
-    JobFailed,
-    PolicyJob,
-    SweepError,
-    distill_policy,
-    play_cell,
-    play_cell_blocking,
-    train_policy,
-)
+from llamac.app.sweep.jobs import JobFailed, PolicyJob, SweepError
 from llamac.app.sweep.plan import PendingCell, SweepPlan
 from llamac.runtime.settings import Settings
 from llamac.runtime.stops import BudgetExhausted
@@ -104,7 +97,7 @@ def _llm_cell(job: Any, policy: str | None, budget: BudgetRef | None, host_name:
     async def play() -> dict[str, Any]:
         shared = _open_budget(budget)
         try:
-            return await play_cell(job, policy, Settings(), shared_budget=shared, server_url=_model_url(host_name))
+            return await jobs.play_cell(job, policy, Settings(), shared_budget=shared, server_url=_model_url(host_name))
         finally:
             if shared is not None:
                 await shared.aclose()
@@ -150,9 +143,9 @@ class RayExecutor:
 
     async def _run(self, ray: Any, plan: SweepPlan, scheduler: Scheduler, settings: Settings) -> Outcome:
         cpu = {"num_cpus": CPU_JOB_CPUS, "max_retries": MAX_RETRIES}
-        train = ray.remote(**cpu)(train_policy)
-        distill = ray.remote(**cpu)(distill_policy)
-        cpu_play = ray.remote(**cpu)(play_cell_blocking)
+        train = ray.remote(**cpu)(jobs.train_policy)
+        distill = ray.remote(**cpu)(jobs.distill_policy)
+        cpu_play = ray.remote(**cpu)(jobs.play_cell_blocking)
         llm_play = ray.remote(num_cpus=LLM_CELL_CPUS, max_retries=MAX_RETRIES)(_llm_cell)
 
         budget, host_name, actors = None, None, []
