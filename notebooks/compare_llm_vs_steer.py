@@ -50,7 +50,8 @@ recorder = vcr.VCR(
     filter_headers=[("authorization", "REDACTED"), ("api-key", "REDACTED")],
     decode_compressed_response=True,
 )
-with recorder.use_cassette(str(CASSETTE)):
+# the server's /models probe is asked before every run, so a recorded answer may be played again
+with recorder.use_cassette(str(CASSETTE), allow_playback_repeats=True):
     sweep = run_sweep(SPEC, OUT, workers=2, quiet=True)
 assert not sweep.outcome.failed, sweep.outcome.failed
 print(f"{sweep.cells} cells: ran {len(sweep.outcome.ran)}, already finished {sweep.finished_before}; "
