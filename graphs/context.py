@@ -116,12 +116,18 @@ reproduction tables and cassettes use; ``lean`` is ours: one merged critic call,
 critics disagree, actors that take their rule gate's fix (most executed lines are then the rules')."""
 
 
+DEFAULT_PRESET = "lean"
+"""What the app runs when no preset is named (the CLI, sweep specs): the configuration that solves the
+grids with the small local model in minutes. The paper's is one flag away (``--preset paper``); the
+coordinator's own defaults (``LLaMACConfig()``) stay the paper's."""
+
+
 def resolve_knobs(kind: str, preset: str | None, given: dict[str, Any]) -> dict[str, Any]:
-    """Knob key -> value for a coordinator: the preset's (``paper`` by default, LLaMAC only), then every
-    knob given explicitly (not None) on top, then the declared defaults."""
+    """Knob key -> value for a coordinator: the preset's (``DEFAULT_PRESET`` when none is named; LLaMAC
+    only), then every knob given explicitly (not None) on top, then the declared defaults."""
     values = {k.key: k.default for k in KNOBS if kind == "llamac" or not k.llamac_only}
     if kind == "llamac":
-        values.update(PRESETS[preset or "paper"])
+        values.update(PRESETS[preset or DEFAULT_PRESET])
     values.update({key: value for key, value in given.items() if value is not None and key in values})
     return values
 

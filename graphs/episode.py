@@ -83,6 +83,8 @@ class StepReport:
     done: bool
     success: bool
     end_reason: str | None
+    line: Mapping[str, Any] = field(default_factory=dict)
+    """The step's line as the steps file records it (the executed plan, notes such as applied fixes)."""
 
 
 @dataclass
@@ -196,7 +198,7 @@ async def remember(state: EpisodeState, runtime: Ctx) -> dict[str, Any]:
         counters = dict(state.get("counters", {}))
         ctx.on_step(
             StepReport(ctx.episode, update.get("t", t), ctx.step_limit, counters, update["done"],
-                       update.get("success", False), update.get("end_reason"))
+                       update.get("success", False), update.get("end_reason"), line)
         )
     update["wall_s"] = time.perf_counter() - started
     return update

@@ -215,7 +215,7 @@ def _main(argv: list[str]) -> int:
             settings = _settings(args.local_model)
             config, folder = _prepare_new(args, argv, settings)
         _configure_logs(settings, folder)
-        summaries = asyncio.run(run_episodes(config, folder, settings, err, quiet=args.quiet))
+        summaries = asyncio.run(run_episodes(config, folder, settings, err, quiet=args.quiet, verbose=args.verbose))
         print_summary(out, summaries, folder.path.resolve(), title=_title(config))
         stopped = summaries[-1].get("end_reason") if summaries else None
         if stopped in RESUMABLE_END_REASONS:

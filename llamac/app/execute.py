@@ -72,12 +72,12 @@ def finished_summaries(config: RunConfig, folder: RunFolder) -> list[dict[str, A
 
 
 async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings, progress_console: Console,
-                       *, quiet: bool = False, shared_budget: Any = None,
+                       *, quiet: bool = False, verbose: bool = False, shared_budget: Any = None,
                        server_url: str | None = None) -> list[dict[str, Any]]:
     """``shared_budget`` and ``server_url``: a sweep's budget and local model server, used by many runs."""
     with folder.locked():
         try:
-            return await _run_episodes(config, folder, settings, progress_console, quiet=quiet,
+            return await _run_episodes(config, folder, settings, progress_console, quiet=quiet, verbose=verbose,
                                        shared_budget=shared_budget, server_url=server_url)
         except sqlite3.DatabaseError as exc:
             raise DamagedFile(f"{folder.checkpoints} is damaged ({exc}); restore it from a copy (with its -wal "
@@ -85,7 +85,8 @@ async def run_episodes(config: RunConfig, folder: RunFolder, settings: Settings,
 
 
 async def _run_episodes(config: RunConfig, folder: RunFolder, settings: Settings, progress_console: Console,
-                        *, quiet: bool, shared_budget: Any, server_url: str | None) -> list[dict[str, Any]]:
+                        *, quiet: bool, verbose: bool, shared_budget: Any,
+                        server_url: str | None) -> list[dict[str, Any]]:
     summaries: list[dict[str, Any]] = []
     totals = calls_log_totals(folder) or {"llm_calls": 0, "tokens": 0}
     prior = (totals["llm_calls"], totals["tokens"])  # spent by earlier processes of this run
@@ -102,7 +103,7 @@ async def _run_episodes(config: RunConfig, folder: RunFolder, settings: Settings
                            server_url=server_url)
             )
         progress = stack.enter_context(RunProgress(
-            progress_console, budget=config.budget, enabled=not quiet, spent_before=prior,
+            progress_console, budget=config.budget, enabled=not quiet, spent_before=prior, verbose=verbose,
             live=runtime.live_totals if runtime is not None else None,
         ))
         for ep in config.episodes:

@@ -59,12 +59,13 @@ def _number(text: str) -> float:
 def add_knob_flags(p: argparse.ArgumentParser) -> None:
     """``--preset`` and one flag per knob of the LLM coordinators (``graphs.context.KNOBS``), each None
     unless given, so a flag overrides the preset's value and nothing else."""
-    from graphs.context import KNOBS, PRESETS
+    from graphs.context import DEFAULT_PRESET, KNOBS, PRESETS
 
     p.add_argument("--preset", choices=tuple(PRESETS), default=None,
-                   help="LLaMAC's knobs together: paper (the authors' TripletCritic and actors, the default) or lean "
-                        "(ours: merged critics, assessor on disagreement, actors apply their rule gate's fix); a "
-                        "single knob flag overrides its value")
+                   help=f"LLaMAC's knobs together (default: {DEFAULT_PRESET}): lean (ours: one merged critic call, the "
+                        "assessor only when the critics disagree, actors that take their rule gate's fix, so most "
+                        "executed moves are the rules'; solves the grids with the small local model) or paper (the "
+                        "authors' TripletCritic and actors); a single knob flag overrides its value")
     for knob in KNOBS:
         default = knob.default_help or f"{knob.default}, or the preset's"
         p.add_argument(f"--{knob.key.replace('_', '-')}", choices=knob.choices,
@@ -87,6 +88,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--local-model", choices=tuple(SHIPPED), default=None,
                    help="local model when no API key is set (default: LLAMAC_LOCAL_MODEL, qwen-0.5b)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true",
+                   help="print each step's executed plan, each line marked with who wrote it (the plan or the rule gate)")
 
 
 def build_parser() -> OneLineParser:
@@ -115,6 +118,7 @@ def build_parser() -> OneLineParser:
     resume = sub.add_parser("resume", help="continue an interrupted run from its last completed step")
     resume.add_argument("run_dir", metavar="RUN_DIR")
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
+    resume.add_argument("--verbose", action="store_true", help="print each step's executed plan and who wrote each line")
 
     sweep = sub.add_parser("sweep", help="run every coordinator of a spec on the same task instances "
                                          "(running it again continues it)")

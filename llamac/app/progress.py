@@ -48,7 +48,15 @@ class _SpendColumn(ProgressColumn):
         calls, tokens = self.owner.spent()
         left = "no budget" if self.owner.budget is None else f"budget left {_fmt(max(0, self.owner.budget - tokens))}"
         rounds = task.fields.get("rounds", "0")
-        return Text(f"rounds {rounds} | calls {_fmt(calls)} | tokens {_fmt(tokens)} | {left}")
+        gate = task.fields.get("gate", "")
+        return Text(f"rounds {rounds} | calls {_fmt(calls)} | tokens {_fmt(tokens)} | {left}{gate}")
+
+
+def written_by(line: Mapping[str, Any]) -> dict[str, str]:
+    """Agent -> who wrote its executed action: ``rule gate`` (an applied fix) or ``plan`` (the coordinator's
+    plan: the model's for LLM coordinators)."""
+    fixed = {entry.split(": ", 1)[0] for entry in line.get("notes", {}).get("applied_fixes", [])}
+    return {agent: "rule gate" if agent in fixed else "plan" for agent in line.get("joint_action", {})}
 
 
 class RunProgress:
@@ -59,8 +67,10 @@ class RunProgress:
     """
 
     def __init__(self, console: Console, *, budget: int | None = None, enabled: bool = True,
-                 live: LiveTotals | None = None, spent_before: tuple[int, int] = (0, 0)) -> None:
+                 live: LiveTotals | None = None, spent_before: tuple[int, int] = (0, 0),
+                 verbose: bool = False) -> None:
         self.console = console
+        self.verbose = verbose
         self.budget = budget
         self.live = live
         self.spent_before = spent_before
@@ -95,7 +105,7 @@ class RunProgress:
 
     def start_episode(self, label: str, step_limit: int, done_steps: int = 0) -> None:
         self._from_steps = (0, 0)
-        self._bar = self._progress.add_task(label, total=step_limit, completed=done_steps, rounds="0")
+        self._bar = self._progress.add_task(label, total=step_limit, completed=done_steps, rounds="0", gate="")
 
     def on_step(self, report: Any) -> None:
         """Listener for ``graphs.episode.StepReport``."""
@@ -103,7 +113,21 @@ class RunProgress:
             return
         c: Mapping[str, float] = report.counters
         self._from_steps = (int(c.get("llm_calls", 0)), int(c.get("prompt_tokens", 0) + c.get("completion_tokens", 0)))
-        self._progress.update(self._bar, completed=report.t, rounds=_fmt(c.get("plan_rounds", 0.0)))
+        lines = c.get("plan_lines", 0.0)
+        gate = f" | gate wrote {100 * c.get('gate_fixes', 0.0) / lines:.0f}% of lines" if lines else ""
+        self._progress.update(self._bar, completed=report.t, rounds=_fmt(c.get("plan_rounds", 0.0)), gate=gate)
+        if self.verbose and report.line:
+            self._print_step(report.line)
+
+    def _print_step(self, line: Mapping[str, Any]) -> None:
+        """``--verbose``: the executed plan of the step, each line with who wrote it."""
+        who = written_by(line)
+        executed = "executed" if line.get("executed") else f"not executed ({line.get('end_reason')})"
+        self._progress.console.print(f"step {line['t']}: {executed}", highlight=False)
+        for agent, action in line.get("joint_action", {}).items():
+            self._progress.console.print(f"  {agent}: {action}  [{who[agent]}]", highlight=False, markup=False)
+        for text in line.get("feedback", []):
+            self._progress.console.print(f"  feedback: {text}", highlight=False, markup=False)
 
     def end_episode(self, summary: Mapping[str, Any]) -> None:
         if self._bar is None:
@@ -128,6 +152,26 @@ SUMMARY_ROWS = (
 """(row header, column header when episodes are rows, summary key) of each metric in the table."""
 
 
+TASK_METRIC_ROWS = (
+    ("Normalised reward (mean)", "Norm. reward", "normalised_mean"),
+    ("Normalised reward (last)", "Last", "normalised_last"),
+    ("Steps to 0.95", "To 0.95", "steps_to_095"),
+    ("Regret", "Regret", "regret"),
+    ("Score", "Score", "score"),
+)
+"""Rows of a task's own metrics (``summary["task_metrics"]``), shown when every episode has them."""
+TASK_METRICS = frozenset(key for _, _, key in TASK_METRIC_ROWS)
+
+
+def _rows_for(episodes: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+    own = [row for row in TASK_METRIC_ROWS if all(row[2] in e.get("task_metrics", {}) for e in episodes)]
+    return [*SUMMARY_ROWS[:-2], *own, *SUMMARY_ROWS[-2:]]
+
+
+def _value(episode: Mapping[str, Any], key: str) -> Any:
+    return episode[key] if key in episode else episode.get("task_metrics", {}).get(key)
+
+
 def _cell(key: str, value: Any) -> str:
     if key == "success":
         return "yes" if value else "no"
@@ -135,6 +179,8 @@ def _cell(key: str, value: Any) -> str:
         return f"{float(value or 0):.2f}"
     if key == "end_reason":
         return str(value or "-")
+    if key.startswith("normalised") and value is not None:
+        return f"{float(value):.3f}"
     return _fmt(value)
 
 
@@ -142,44 +188,47 @@ WIDE_AFTER = 3
 """Up to this many episodes, one column per episode; more, and each episode becomes a row."""
 
 
-def _mean_cells(episodes: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+def _mean_cells(episodes: Sequence[Mapping[str, Any]], rows: Sequence[tuple[str, str, str]]) -> dict[str, str]:
     """Means over the successful episodes (as the paper reports them), as the run's summary.json has them."""
     run = aggregate(list(episodes))
-    wins = sum(1 for e in episodes if e.get("success"))
+    wins = [e for e in episodes if e.get("success")]
     cells = {}
-    for _, _, key in SUMMARY_ROWS:
-        mean = run["over_successful"].get(key)
+    for _, _, key in rows:
         if key == "success":
-            cells[key] = f"{wins}/{len(episodes)}"
-        elif mean is None:
-            cells[key] = "-"
+            cells[key] = f"{len(wins)}/{len(episodes)}"
+        elif key in TASK_METRICS:
+            values = [float(_value(e, key)) for e in wins]
+            cells[key] = _cell(key, sum(values) / len(values)) if values else "-"
         else:
-            cells[key] = _cell(key, mean["mean"])
+            mean = run["over_successful"].get(key)
+            cells[key] = "-" if mean is None else _cell(key, mean["mean"])
     return cells
 
 
 def summary_table(episodes: Sequence[Mapping[str, Any]], *, title: str) -> Table:
     """A few episodes: metrics as rows, one column per episode (narrow terminals stay readable). Many
-    episodes: one row per episode. With several, a mean over the successful ones, as the paper reports."""
+    episodes: one row per episode. With several, a mean over the successful ones, as the paper reports.
+    A task's own metrics (allocation's normalised reward, steps to 0.95, regret) get rows of their own."""
+    rows = _rows_for(episodes)
     several = len(episodes) > 1
-    means = _mean_cells(episodes) if several else {}
+    means = _mean_cells(episodes, rows) if several else {}
     table = Table(title=title)
     if len(episodes) > WIDE_AFTER:
         table.add_column("Episode", no_wrap=True)
-        for _, short, _ in SUMMARY_ROWS:
+        for _, short, _ in rows:
             table.add_column(short, justify="right", min_width=len(short))
         for ep in episodes:
             table.add_row(f"{ep.get('episode', '')}: {ep.get('task', '')}",
-                          *(_cell(key, ep.get(key)) for _, _, key in SUMMARY_ROWS))
-        table.add_row("mean (successful)", *(means[key] for _, _, key in SUMMARY_ROWS), end_section=True)
+                          *(_cell(key, _value(ep, key)) for _, _, key in rows))
+        table.add_row("mean (successful)", *(means[key] for _, _, key in rows), end_section=True)
         return table
     table.add_column("Metric", no_wrap=True)
     for ep in episodes:
         table.add_column(f"{ep.get('episode', '')}: {ep.get('task', '')}", justify="right")
     if several:
         table.add_column("mean\n(successful)", justify="right")
-    for header, _, key in SUMMARY_ROWS:
-        row = [_cell(key, ep.get(key)) for ep in episodes]
+    for header, _, key in rows:
+        row = [_cell(key, _value(ep, key)) for ep in episodes]
         if several:
             row.append(means[key])
         table.add_row(header, *row)

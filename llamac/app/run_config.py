@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model, model_validator
 
-from graphs.context import KNOBS, PRESETS, Knob, resolve_knobs
+from graphs.context import DEFAULT_PRESET, KNOBS, PRESETS, Knob, resolve_knobs
 from llamac.app.parser import COORDINATORS
 from llamac.runtime.settings import Settings
 
@@ -121,7 +121,7 @@ def new_config(args: argparse.Namespace, argv: list[str], specs: list[TaskSpec],
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
         coordinator=CoordinatorSpec(name=args.coordinator, policy=args.policy,
-                                    preset=args.preset if args.coordinator == "llamac" else None,
+                                    preset=(args.preset or DEFAULT_PRESET) if args.coordinator == "llamac" else None,
                                     **resolve_knobs(args.coordinator, args.preset, knob_values(args)),
                                     local_model=args.local_model),
         episodes=[EpisodeSpec(index=i, task=s, thread_id=f"{run_id}/ep{i:03d}") for i, s in enumerate(specs)],

@@ -49,7 +49,7 @@ from pydantic import (
     model_validator,
 )
 
-from graphs.context import KNOBS, PRESETS, resolve_knobs
+from graphs.context import DEFAULT_PRESET, KNOBS, PRESETS, resolve_knobs
 from llamac.app.run_config import CoordinatorSpec, TaskSpec
 from tasks.alloc import MAX_AGENTS
 
@@ -124,14 +124,15 @@ class _Entry(_Strict):
         return self
 
     def knobs(self) -> dict[str, Any]:
-        """The knobs this entry runs with: its preset's (``paper`` by default), then single knobs on top."""
+        """The knobs this entry runs with: its preset's (``DEFAULT_PRESET`` when none), then single knobs on top."""
         if self.kind not in LLM_KINDS:
             return {}
         return resolve_knobs(self.kind, self.preset, {k.key: getattr(self, k.key) for k in KNOBS})
 
     def coordinator_spec(self, policy: str | None) -> Any:
         """What a cell's config.json records, so ``llamac.run resume CELL`` rebuilds the same coordinator."""
-        return CoordinatorSpec(name=self.kind, policy=policy, preset=self.preset if self.kind == "llamac" else None,
+        preset = (self.preset or DEFAULT_PRESET) if self.kind == "llamac" else None
+        return CoordinatorSpec(name=self.kind, policy=policy, preset=preset,
                                local_model=self.local_model, **self.knobs())
 
 

@@ -261,6 +261,7 @@ def test_resuming_a_postgres_run_without_the_url_is_a_one_line_error(tmp_path, c
 def test_llamac_knobs_reach_the_run_config_and_the_coordinator(tmp_path):
     from types import SimpleNamespace
 
+    from graphs.context import DEFAULT_PRESET, PRESETS
     from llamac.app.build import build_coordinator
     from llamac.app.parser import parse_args
     from llamac.app.run_config import CoordinatorSpec, new_config, task_specs
@@ -275,7 +276,8 @@ def test_llamac_knobs_reach_the_run_config_and_the_coordinator(tmp_path):
     coordinator = build_coordinator(spec, None, SimpleNamespace(gateway=None))
     assert coordinator.config.actor_gate == "apply" and coordinator.config.assessor == "on-disagreement"
     plain = parse_args(["grid", "--size", "2x2"])
-    assert new_config(plain, [], task_specs(plain, (2, 2)), tmp_path / "p", Settings()).coordinator.assessor == "always"
+    default = new_config(plain, [], task_specs(plain, (2, 2)), tmp_path / "p", Settings()).coordinator
+    assert default.preset == DEFAULT_PRESET and default.assessor == PRESETS[DEFAULT_PRESET]["assessor"]
 
 
 @pytest.mark.parametrize("preset", ["paper", "lean"])

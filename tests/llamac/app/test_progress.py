@@ -10,6 +10,12 @@ from rich.console import Console
 from llamac.app.progress import RunProgress, summary_table
 
 
+def _render(table: object) -> str:
+    console, buf = _console()
+    console.print(table)
+    return buf.getvalue()
+
+
 def _console() -> tuple[Console, io.StringIO]:
     buf = io.StringIO()
     return Console(file=buf, width=200, force_terminal=False), buf
@@ -64,3 +70,31 @@ def test_many_episodes_are_rows_with_a_mean_row_over_the_successful_ones():
     mean_row = next(line for line in lines if "mean (successful)" in line)
     cells = [c.strip() for c in mean_row.split("│")[1:-1]]
     assert cells[1] == "5/6" and cells[2] == "6.40"  # (4+5+6+8+9)/5
+
+
+def test_the_table_shows_a_tasks_own_metrics_when_every_episode_has_them():
+    from llamac.app.progress import summary_table
+
+    alloc = [{"episode": i, "task": "alloc", "success": i == 0, "steps": 20, "tokens": 0,
+              "task_metrics": {"normalised_mean": 0.9 + i / 100, "steps_to_095": 6, "regret": 2.0 + i,
+                               "normalised_last": 1.0}} for i in range(2)]
+    text = _render(summary_table(alloc, title="t"))
+    assert "Normalised reward (mean)" in text and "0.900" in text and "Regret" in text and "Steps to 0.95" in text
+    grid = [{"episode": 0, "task": "grid", "success": True, "steps": 5, "tokens": 0, "task_metrics": {}}]
+    assert "Regret" not in _render(summary_table(grid, title="t"))
+
+
+def test_who_wrote_each_executed_line():
+    from llamac.app.progress import written_by
+
+    line = {"joint_action": {"Agent[0, 0]": "move(box_red, target_red)", "Agent[0, 1]": "move(box_blue, square[1, 1])"},
+            "notes": {"applied_fixes": ["Agent[0, 0]: move(box_red, target_red)"]}}
+    assert written_by(line) == {"Agent[0, 0]": "rule gate", "Agent[0, 1]": "plan"}
+
+
+def test_the_bar_shows_the_rule_gates_share_of_executed_lines():
+    console, buf = _console()
+    with RunProgress(console) as progress:
+        progress.start_episode("0: easy_2x2_0", step_limit=30)
+        progress.on_step(SimpleNamespace(t=2, counters={"plan_lines": 4, "gate_fixes": 3, "plan_rounds": 2}, line={}))
+    assert "gate wrote 75% of lines" in buf.getvalue()
