@@ -49,6 +49,11 @@ class CoordinatorConfig:
     """Long-term memory: newest past steps are kept while their estimated tokens fit this window.
     Small on purpose: every call of the step repeats it, and the target is a third of the paper's tokens."""
 
+    memory_steps: int | None = field(default=None, metadata={"knob": True, "default_help": (
+        "the newest steps that fit 300 tokens: 2 on Easy 2x2, 1 on 4x8"), "help": (
+        "past steps every prompt shows (the memory window in steps); 0 shows none")})
+    """The memory window in steps; ``None`` keeps the token window (``memory_window_tokens``)."""
+
     def rounds_for(self, task: Task) -> int:
         if self.objection_rounds is not None:
             return self.objection_rounds

@@ -22,7 +22,8 @@ warnings.filterwarnings("ignore", message="`durability` has no effect when no ch
 async def context(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
     """Short-term (current state) and long-term memory (history window) -> the step's shared prefix."""
     ctx = runtime.context
-    prefix = shared_prefix(ctx.task, state["env_state"], state["history"], ctx.config.memory_window_tokens)
+    prefix = shared_prefix(ctx.task, state["env_state"], state["history"], ctx.config.memory_window_tokens,
+                           ctx.config.memory_steps)
     return {"prefix": prefix, "round": 0, "repairs": 0}
 
 

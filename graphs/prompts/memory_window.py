@@ -23,8 +23,11 @@ def memory_line(memory: StepMemory) -> str:
     return line
 
 
-def memory_window(history: Sequence[StepMemory], window_tokens: int) -> list[str]:
-    """Newest steps first while they fit the window, then shown oldest first (reads as a story)."""
+def memory_window(history: Sequence[StepMemory], window_tokens: int, steps: int | None = None) -> list[str]:
+    """Newest steps first while they fit the window, then shown oldest first (reads as a story); with
+    ``steps``, the newest ``steps`` steps whatever their length."""
+    if steps is not None:
+        return [memory_line(m) for m in (history[-steps:] if steps else [])]
     kept: list[str] = []
     used = 0
     for memory in reversed(history):

@@ -16,9 +16,10 @@ from tasks.base import Task
 from tasks.coordinator import StepMemory
 
 
-def shared_prefix(task: Task, state: Any, history: Sequence[StepMemory], window_tokens: int) -> str:
+def shared_prefix(task: Task, state: Any, history: Sequence[StepMemory], window_tokens: int,
+                  window_steps: int | None = None) -> str:
     parts = [task.rules_text().strip()]
-    memory = memory_window(history, window_tokens)
+    memory = memory_window(history, window_tokens, window_steps)
     if memory:
         parts.append(
             "Previous steps (learn from them; do not repeat moves that made no progress):\n"

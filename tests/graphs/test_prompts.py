@@ -90,3 +90,21 @@ async def test_local_actor_context_sends_rules_and_own_view_only():
     assert actors and all(c.messages[0].content == task.rules_text() for c in actors)
     assert all(c.messages[0].content.startswith(task.rules_text()) for c in others)  # rules: a common prefix
     assert all("step 2:" not in c.messages[0].content for c in actors)
+
+
+def test_the_memory_window_in_steps_shows_exactly_the_newest_steps():
+    long = history(50)
+    lines = memory_window(long, window_tokens=60, steps=7)
+    assert len(lines) == 7 and lines[0].startswith("step 43:") and lines[-1].startswith("step 49:")
+    assert memory_window(long, window_tokens=60, steps=0) == []
+    assert len(memory_window(long[:3], window_tokens=60, steps=7)) == 3
+
+
+def test_the_memory_steps_knob_reaches_every_prompt_of_a_step():
+    from graphs.context import LLaMACConfig
+    from graphs.prompts.shared import shared_prefix
+
+    task = ToyLineTask()
+    config = LLaMACConfig(memory_steps=5)
+    prefix = shared_prefix(task, task.initial_state(), history(20), config.memory_window_tokens, config.memory_steps)
+    assert prefix.count("\nstep ") == 5 and "step 19:" in prefix and "step 14:" not in prefix
