@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +198,35 @@ def test_scripted_provider_answers_a_plan_and_agrees(scripted_provider: object) 
         "type": "integer", "minimum": 0, "maximum": 9}}}}})
     assert status == 200 and json.loads(body["choices"][0]["message"]["content"]) == {"Agent[0]": 4}
     assert reply(1, {})[2] == completion("I Agree", 100, 10)[2]
+
+
+def test_llm_cells_on_the_local_model_share_one_server_started_once(tmp_path: Path, scripted_provider: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no provider configured the local model serves every LLM cell: one server per sweep run, not one
+    per cell. (The "server" here is the scripted endpoint, started where the local one would be.)"""
+    from llamac.runtime import local_model
+
+    endpoint = scripted_provider
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name)
+    started: list[str] = []
+
+    class CountedServer:
+        url = endpoint.url  # type: ignore[attr-defined]
+
+        async def __aenter__(self) -> Any:
+            started.append(self.url)
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(local_model.LocalModelServer, "from_settings", classmethod(lambda cls, *a, **k: CountedServer()))
+    monkeypatch.setattr(local_model, "model_file", lambda *a, **k: tmp_path / "model.gguf")
+    spec = write(tmp_path, '[coordinators.h]\nkind = "hmas2"\nmax_steps = 2\n[coordinators.l]\nkind = "llamac"\n'
+                           'max_steps = 2\n[[experiments]]\ncoordinators = ["h", "l"]\n'
+                           'tasks = [{family = "alloc", agents = [2], seeds = [0, 1]}]\n')
+    report = run_sweep(spec, tmp_path / "out", quiet=True)
+    assert len(report.outcome.ran) == 4 and not report.outcome.failed
+    assert started == [endpoint.url]  # type: ignore[attr-defined]
+    assert len(endpoint.seen) == sum(r["llm_calls"] for r in read_table(tmp_path / "out"))  # type: ignore[attr-defined]
