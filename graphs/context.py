@@ -38,6 +38,12 @@ class CoordinatorConfig:
     revision call (otherwise the round goes to the assessor as with ``direct``). HMAS-2 agents are
     always asked."""
 
+    answer_format: Literal["actions", "numbers"] = field(default="actions", metadata={"knob": True, "help": (
+        "how a plan names actions: copied action strings (actions, the paper's) or each agent's action by its "
+        "number in the doable list (numbers: about a third of the output tokens on the grids)")})
+    """Ours (``graphs/plan_answers.py``): with ``numbers`` the grids' doable lists are numbered and plans
+    name the numbers; they are turned back into action strings before the syntax check."""
+
     objection_rounds: int | None = field(default=None, metadata={"knob": True, "key": "rounds", "default_help": (
         "3 on Hard grids, else 1"), "help": "plan-confirmation rounds per step"})
     """Actor confirmation rounds per step; ``None`` derives it from ``task.family`` (1 Easy, 3 Hard)."""
@@ -53,6 +59,12 @@ class CoordinatorConfig:
         "the newest steps that fit 300 tokens: 2 on Easy 2x2, 1 on 4x8"), "help": (
         "past steps every prompt shows (the memory window in steps); 0 shows none")})
     """The memory window in steps; ``None`` keeps the token window (``memory_window_tokens``)."""
+
+    def numbers_for(self, task: Task) -> bool:
+        """Plans of this task are answered with numbers (the knob, on a task whose plans are action strings)."""
+        from graphs.plan_answers import numbered
+
+        return self.answer_format == "numbers" and numbered(task)
 
     def rounds_for(self, task: Task) -> int:
         if self.objection_rounds is not None:

@@ -19,6 +19,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from graphs.context import CoordinatorContext
+from graphs.plan_answers import worded
 from graphs.prompts import actor as actor_prompts
 from graphs.prompts import feedback
 from graphs.prompts.shared import messages
@@ -139,7 +140,7 @@ async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContex
         update["counters"] = {"objection_rounds": 1}  # a Feedback round (graphs.state.feedback)
         update["base_messages"] = list(state["base_messages"]) + [
             ChatMessage("assistant", state["plan_answer"]),
-            ChatMessage("user", feedback.revise(raised)),
+            ChatMessage("user", worded(feedback.revise(raised), runtime.context.config.numbers_for(runtime.context.task))),
         ]
         update["repairs"] = 0
         update["plan_errors"] = ()

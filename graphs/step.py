@@ -23,7 +23,7 @@ async def context(state: StepState, runtime: Runtime[CoordinatorContext]) -> dic
     """Short-term (current state) and long-term memory (history window) -> the step's shared prefix."""
     ctx = runtime.context
     prefix = shared_prefix(ctx.task, state["env_state"], state["history"], ctx.config.memory_window_tokens,
-                           ctx.config.memory_steps)
+                           ctx.config.memory_steps, ctx.config.numbers_for(ctx.task))
     return {"prefix": prefix, "round": 0, "repairs": 0}
 
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from graphs import plan_answers
 from graphs.context import CoordinatorContext
+from graphs.plan_answers import worded
 from graphs.prompts import feedback
 from graphs.prompts.shared import messages
 from graphs.state import StepState, call_counters
@@ -29,25 +31,17 @@ SYNTAX_CHECK = "syntax_check"
 """The node's name in both coordinators' step graphs."""
 
 
-def plan_schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+def plan_schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = (), numbers: bool = False) -> dict[str, Any]:
     """The task's plan schema, narrowed to this step's doable actions when it names no agents itself.
 
-    A grid plan's schema only says "agent -> action string"; listing each agent's doable actions as an
-    enum lets endpoints that turn schemas into grammars (llama.cpp) produce only doable lines, and tells
-    the others the same. ``refused`` lines (those the syntax check blamed, e.g. a collision) are left out
-    of a re-plan's enums, so a model at temperature 0 cannot answer the refused plan again. Schemas that
-    already name their agents (allocation's amounts) are kept as they are.
+    A grid plan's schema only says "agent -> action string"; listing each agent's doable actions (or their
+    numbers, ``answer_format="numbers"``) as an enum lets endpoints that turn schemas into grammars
+    (llama.cpp) produce only doable lines, and tells the others the same. ``refused`` lines (those the
+    syntax check blamed, e.g. a collision) are left out of a re-plan's enums, so a model at temperature 0
+    cannot answer the refused plan again. Schemas that already name their agents (allocation's amounts)
+    are kept as they are.
     """
-    schema = task.plan_json_schema()
-    if schema.get("properties"):
-        return schema
-    blocked = set(refused)
-    properties = {}
-    for agent, actions in task.doable(state).items():
-        allowed = [a for a in dict.fromkeys(actions) if (agent, a) not in blocked]
-        if allowed:
-            properties[agent] = {"type": "string", "enum": allowed}
-    return {**schema, "properties": properties, "additionalProperties": False}
+    return plan_answers.schema(task, state, refused, numbers)
 
 
 def plan_request(state: StepState) -> list[ChatMessage]:
@@ -71,8 +65,9 @@ def ask_for_plan(role: Role, first_instruction: Callable[[StepState], str]) -> C
             return {}
         ctx = runtime.context
         update: dict = {}
+        numbers = ctx.config.numbers_for(ctx.task)
         if not state.get("base_messages"):
-            update["base_messages"] = messages(state["prefix"], first_instruction(state))
+            update["base_messages"] = messages(state["prefix"], worded(first_instruction(state), numbers))
             state = {**state, **update}
         repairing = bool(state.get("repair_turns"))
         try:
@@ -81,7 +76,7 @@ def ask_for_plan(role: Role, first_instruction: Callable[[StepState], str]) -> C
                 agent=None,
                 messages=plan_request(state),
                 step=state["step"],
-                schema=plan_schema(ctx.task, state["env_state"], state.get("refused_lines", [])),
+                schema=plan_schema(ctx.task, state["env_state"], state.get("refused_lines", []), numbers),
             )
         except RunStopped as stop:
             return {**update, "end_reason": stop.end_reason}
@@ -108,7 +103,9 @@ async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -
     if state.get("end_reason"):
         return {}
     task = runtime.context.task
-    parsed = task.parse_plan(state["plan_answer"])
+    numbers = runtime.context.config.numbers_for(task)
+    answer = plan_answers.as_actions(task, state["env_state"], state["plan_answer"]) if numbers else state["plan_answer"]
+    parsed = task.parse_plan(answer)
     errors = (parsed,) if not isinstance(parsed, Plan) else task.validate_plan(state["env_state"], parsed)
     if not errors:
         return {
@@ -124,7 +121,7 @@ async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -
     first_plan_of_step = state.get("round", 0) == 0
     if state.get("repairs", 0) == 0 and first_plan_of_step:
         counters["first_plan_repairs"] = 1  # a Feedback episode (graphs.state.feedback)
-    turns = [ChatMessage("assistant", state["plan_answer"]), ChatMessage("user", feedback.repair(errors))]
+    turns = [ChatMessage("assistant", state["plan_answer"]), ChatMessage("user", worded(feedback.repair(errors), numbers))]
     update: dict = {
         "plan_errors": tuple(errors),
         "repair_turns": list(state.get("repair_turns", [])) + turns,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from langgraph.runtime import Runtime
 
 from graphs.context import CoordinatorContext, LLaMACConfig
+from graphs.plan_answers import as_actions, worded
 from graphs.prompts import assessor as assessor_prompt
 from graphs.prompts import critics as critic_prompts
 from graphs.prompts.shared import messages
@@ -30,13 +31,14 @@ def critic(role: Role, label: str, instruction: str):
 
     async def propose(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
         ctx = runtime.context
+        numbers = ctx.config.numbers_for(ctx.task)
         try:
             result = await ctx.gateway.call(
                 role=role,
                 agent=None,
-                messages=messages(state["prefix"], instruction),
+                messages=messages(state["prefix"], worded(instruction, numbers)),
                 step=state["step"],
-                schema=plan_schema(ctx.task, state["env_state"]),
+                schema=plan_schema(ctx.task, state["env_state"], numbers=numbers),
             )
         except RunStopped as stop:
             return {"end_reason": stop.end_reason}
@@ -44,6 +46,8 @@ def critic(role: Role, label: str, instruction: str):
         if result.parsed is None:  # still shown to the assessor, whose own plan is what gets checked
             counters["invalid_answers"] = 1
         text = json.dumps(result.parsed) if result.parsed is not None else result.text
+        if numbers:  # the assessor weighs plans by their actions, as in the paper
+            text = as_actions(ctx.task, state["env_state"], text)
         return {"suggestions": [Suggestion(label, text)], "counters": counters}
 
     return propose
@@ -52,20 +56,24 @@ def critic(role: Role, label: str, instruction: str):
 async def critic_pair(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
     """The authors' merged critic: one call, two plans (far-sighted and current gain)."""
     ctx = runtime.context
+    numbers = ctx.config.numbers_for(ctx.task)
     try:
         result = await ctx.gateway.call(
             role=Role.CRITIC_PAIR,
             agent=None,
-            messages=messages(state["prefix"], critic_prompts.PAIR),
+            messages=messages(state["prefix"], worded(critic_prompts.PAIR, numbers)),
             step=state["step"],
-            schema=critic_prompts.pair_schema(plan_schema(ctx.task, state["env_state"])),
+            schema=critic_prompts.pair_schema(plan_schema(ctx.task, state["env_state"], numbers=numbers)),
         )
     except RunStopped as stop:
         return {"end_reason": stop.end_reason}
     parsed = result.parsed or {}
     counters = call_counters(result.record)
     if all(key in parsed for key, _ in critic_prompts.PAIR_KEYS):
-        suggestions = [Suggestion(label, json.dumps(parsed[key])) for key, label in critic_prompts.PAIR_KEYS]
+        texts = {key: json.dumps(parsed[key]) for key, _ in critic_prompts.PAIR_KEYS}
+        if numbers:  # the assessor weighs plans by their actions, as in the paper
+            texts = {key: as_actions(ctx.task, state["env_state"], text) for key, text in texts.items()}
+        suggestions = [Suggestion(label, texts[key]) for key, label in critic_prompts.PAIR_KEYS]
     else:  # the assessor still sees the raw text; its own plan is what the syntax check judges
         suggestions = [Suggestion("two plans", result.text)]
         counters["invalid_answers"] = 1

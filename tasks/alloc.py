@@ -178,7 +178,7 @@ class ResourceAllocation:
             f"last amounts Agent[0]..Agent[{self.n_agents - 1}]: {amounts}"
         )
 
-    def planner_view(self, state: AllocState) -> str:
+    def planner_view(self, state: AllocState, numbered: bool = False) -> str:
         return (
             f"{self.state_text(state)}\nThe total can range from 0 to {self.max_total}. Propose each "
             f'agent\'s amount as JSON, e.g. {{"Agent[0]": 3, "Agent[1]": 4}}.'

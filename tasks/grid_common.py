@@ -302,12 +302,15 @@ class GridTask:
     def place_name(self, key: str) -> str:
         raise NotImplementedError
 
-    def planner_view(self, state: GridState) -> str:
-        """The state once, then every agent that can act with its doable actions (one line each)."""
-        lines = [self.state_text(state), "Doable actions (agents not listed can do nothing):"]
+    def planner_view(self, state: GridState, numbered: bool = False) -> str:
+        """The state once, then every agent that can act with its doable actions (one line each);
+        ``numbered`` puts each action's number (from 1) before it, for plans that name numbers."""
+        header = "Doable actions (agents not listed can do nothing):"
+        lines = [self.state_text(state), header]
         for agent, acts in self.doable(state).items():
             if acts:
-                lines.append(f"{agent}: {' | '.join(acts)}")
+                shown = [f"{i} {a}" for i, a in enumerate(acts, start=1)] if numbered else acts
+                lines.append(f"{agent}: {' | '.join(shown)}")
         return "\n".join(lines)
 
     def doable(self, state: GridState) -> dict[AgentId, list[str]]:

@@ -288,7 +288,7 @@ class MatrixGame:
             f"returns Agent[0] {state.returns[0]:g}, Agent[1] {state.returns[1]:g}"
         )
 
-    def planner_view(self, state: MatrixState) -> str:
+    def planner_view(self, state: MatrixState, numbered: bool = False) -> str:
         return (
             f"{self.state_text(state)}\nChoose an action 0..{self.n_actions - 1} for each agent. Answer with "
             'JSON like {"Agent[0]": "0", "Agent[1]": "0"}.'

@@ -17,7 +17,7 @@ from tasks.coordinator import StepMemory
 
 
 def shared_prefix(task: Task, state: Any, history: Sequence[StepMemory], window_tokens: int,
-                  window_steps: int | None = None) -> str:
+                  window_steps: int | None = None, numbered: bool = False) -> str:
     parts = [task.rules_text().strip()]
     memory = memory_window(history, window_tokens, window_steps)
     if memory:
@@ -25,7 +25,8 @@ def shared_prefix(task: Task, state: Any, history: Sequence[StepMemory], window_
             "Previous steps (learn from them; do not repeat moves that made no progress):\n"
             + "\n".join(memory)
         )
-    parts.append("Current state and doable actions:\n" + task.planner_view(state).strip())
+    view = task.planner_view(state, numbered=True) if numbered else task.planner_view(state)
+    parts.append("Current state and doable actions:\n" + view.strip())
     return "\n\n".join(parts)
 
 
@@ -34,7 +35,11 @@ def messages(prefix: str, instruction: str) -> list[ChatMessage]:
     return [ChatMessage("system", prefix), ChatMessage("user", instruction)]
 
 
+ACTION_VALUES = "each value one action copied from that agent's doable actions"
+"""How a plan's values are worded in every plan request (``graphs.plan_answers`` swaps it for numbers)."""
+NUMBER_VALUES = "each value the number of one of that agent's doable actions"
+
 PLAN_FORMAT = (
-    "Answer with the plan as one JSON object: keys are agent names exactly as in the doable list, each "
-    "value one action copied from that agent's doable actions. Leave out agents with nothing to do."
+    "Answer with the plan as one JSON object: keys are agent names exactly as in the doable list, "
+    f"{ACTION_VALUES}. Leave out agents with nothing to do."
 )

@@ -1,0 +1,65 @@
+"""How a plan is written in an answer: the task's action strings (the paper's), or numbers.
+
+With ``answer_format="numbers"`` (ours) each doable action is shown with its number in the prompt's
+doable lists (``1 move(box_red, square[0, 1]) | 2 ...``) and the plan's schema asks for that number per
+agent, so an answer is ``{"Agent[0, 1]": 2}`` instead of the whole action string: about a third of the
+output tokens on the grids, where generating a token costs more than reading one. The numbers are turned
+back into the task's action strings before the task's own parser and syntax check see the plan, so the
+check, the actors, the memory and the results are the same in both formats. Tasks whose plans are
+numbers already (allocation, the matrix games) are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from graphs.prompts.shared import ACTION_VALUES, NUMBER_VALUES
+from tasks.base import Task
+from tasks.plans import extract_json_object
+
+
+def numbered(task: Task) -> bool:
+    """The task writes actions as strings an answer can replace by numbers (its schema names no agents)."""
+    return not task.plan_json_schema().get("properties")
+
+
+def schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = (), numbers: bool = False) -> dict[str, Any]:
+    """The plan schema of this step: every agent that can act, with the doable actions it may name (their
+    numbers with ``numbers``); ``refused`` lines, those the syntax check blamed, are left out."""
+    base = task.plan_json_schema()
+    if base.get("properties"):
+        return base
+    blocked = set(refused)
+    properties = {}
+    for agent, actions in task.doable(state).items():
+        allowed = [(i, a) for i, a in enumerate(actions, start=1) if (agent, a) not in blocked]
+        if allowed:
+            if numbers:
+                properties[agent] = {"type": "integer", "enum": [i for i, _ in allowed]}
+            else:
+                properties[agent] = {"type": "string", "enum": [a for _, a in allowed]}
+    return {**base, "properties": properties, "additionalProperties": False}
+
+
+def as_actions(task: Task, state: Any, answer: str) -> str:
+    """A numbers answer rewritten with the task's action strings (a JSON object), for the task's parser.
+    Anything that is not such an answer is returned as it is, so the parser reports it as it would."""
+    obj = extract_json_object(answer)
+    if not isinstance(obj, dict):
+        return answer
+    doable = task.doable(state)
+    rewritten: dict[str, Any] = {}
+    for agent, value in obj.items():
+        actions = doable.get(agent, [])
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(actions):
+            rewritten[agent] = actions[value - 1]
+        else:
+            rewritten[agent] = value  # not a number of this agent: the syntax check names it
+    return json.dumps(rewritten)
+
+
+def worded(text: str, numbers: bool) -> str:
+    """A plan request's text as the answer format asks (its one wording of plan values swapped)."""
+    return text.replace(ACTION_VALUES, NUMBER_VALUES) if numbers else text
