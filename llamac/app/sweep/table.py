@@ -67,20 +67,27 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 """Every column, with its type (``list``: the alloc normalised-reward curve, one value per step)."""
 
 
-def _settings_text(cell: Cell) -> str:
-    """The entry's knobs as one stable string (``critics=merged,actor_gate=apply,...``)."""
+def _settings_text(cell: Cell, stored: dict[str, Any]) -> str:
+    """The knobs the cell ran with, as its own config.json records them (not as the spec says now), then
+    how its policy was made; one stable string (``preset=lean,critics=merged,...``)."""
+    from graphs.context import KNOBS
+
+    coordinator = stored.get("coordinator", {})
+    parts = []
+    if cell.entry.kind in ("llamac", "hmas2"):
+        if coordinator.get("preset"):
+            parts.append(f"preset={coordinator['preset']}")
+        for knob in KNOBS:
+            value = coordinator.get(knob.key, knob.default)
+            if value is not None and (cell.entry.kind == "llamac" or not knob.llamac_only):
+                parts.append(f"{knob.key}={value}")
     entry = cell.entry
-    parts = [f"{k}={v}" for k, v in entry.knobs().items() if v is not None]
-    if entry.preset:
-        parts.insert(0, f"preset={entry.preset}")
-    if entry.rounds is not None:
-        parts.append(f"rounds={entry.rounds}")
     if entry.train is not None:
         parts += [f"train.{k}={v}" for k, v in entry.train.model_dump(exclude_none=True).items()]
     if entry.teacher is not None:
         parts.append(f"teacher={entry.teacher}")
-    if entry.max_steps is not None:
-        parts.append(f"max_steps={entry.max_steps}")
+    if stored.get("max_steps") is not None:
+        parts.append(f"max_steps={stored['max_steps']}")
     return ",".join(parts)
 
 
@@ -141,7 +148,7 @@ def cell_row(cell: Cell, out: Path) -> dict[str, Any] | None:
         "instance_seed": task.seed,
         "coordinator": cell.coordinator,
         "kind": cell.entry.kind,
-        "settings": _settings_text(cell),
+        "settings": _settings_text(cell, json.loads((folder / "config.json").read_text())),
         "seed": cell.seed,
         "success": bool(summary["success"]),
         "steps": int(summary["steps"]),
