@@ -303,14 +303,21 @@ class GridTask:
         raise NotImplementedError
 
     def planner_view(self, state: GridState, numbered: bool = False) -> str:
-        """The state once, then every agent that can act with its doable actions (one line each);
-        ``numbered`` puts each action's number (from 1) before it, for plans that name numbers."""
-        header = "Doable actions (agents not listed can do nothing):"
-        lines = [self.state_text(state), header]
+        """The state once, then every agent that can act with its doable actions (one line each).
+
+        ``numbered`` (for plans that name numbers) writes each box once and its destinations after it,
+        each with the action's number in the agent's doable list: ``box_red -> 1 square[0, 1] | 2
+        target_red``, a third shorter than the action strings and nothing for a plan to copy wrongly."""
+        if not numbered:
+            lines = [self.state_text(state), "Doable actions (agents not listed can do nothing):"]
+            lines += [f"{agent}: {' | '.join(acts)}" for agent, acts in self.doable(state).items() if acts]
+            return "\n".join(lines)
+        lines = [self.state_text(state),
+                 "Doable actions by number (a plan names each agent's action by its number; agents not listed "
+                 "can do nothing):"]
         for agent, acts in self.doable(state).items():
             if acts:
-                shown = [f"{i} {a}" for i, a in enumerate(acts, start=1)] if numbered else acts
-                lines.append(f"{agent}: {' | '.join(shown)}")
+                lines.append(f"{agent}: {numbered_moves(acts)}")
         return "\n".join(lines)
 
     def doable(self, state: GridState) -> dict[AgentId, list[str]]:
@@ -318,3 +325,16 @@ class GridTask:
 
     def state_text(self, state: GridState) -> str:
         raise NotImplementedError
+
+
+def numbered_moves(actions: Sequence[str]) -> str:
+    """``move(ITEM, DEST)`` actions as ``ITEM -> 1 DEST | 2 DEST; ITEM2 -> 3 DEST``, numbered from 1 in
+    their order (consecutive actions on the same item share its name)."""
+    groups: list[tuple[str, list[str]]] = []
+    for number, action in enumerate(actions, start=1):
+        item, _, dest = action.removeprefix("move(").removesuffix(")").partition(", ")
+        if groups and groups[-1][0] == item:
+            groups[-1][1].append(f"{number} {dest}")
+        else:
+            groups.append((item, [f"{number} {dest}"]))
+    return "; ".join(f"{item} -> {' | '.join(dests)}" for item, dests in groups)

@@ -44,7 +44,10 @@ def test_every_doable_action_has_a_number_and_the_numbers_name_exactly_the_doabl
         if not acts:
             continue
         assert schema["properties"][agent]["enum"] == list(range(1, len(acts) + 1))
-        assert f"{agent}: 1 {acts[0]}" in view
+        line = next(x for x in view.splitlines() if x.startswith(f"{agent}: "))
+        for number, action in enumerate(acts, start=1):  # each action shown once, with its number
+            item, _, dest = action.removeprefix("move(").removesuffix(")").partition(", ")
+            assert f"{number} {dest}" in line and f"{item} -> " in line
         for number, action in enumerate(acts, start=1):  # each number is that action, and parses as it
             text = plan_answers.as_actions(task, state, json.dumps({agent: number}))
             parsed = task.parse_plan(text)
@@ -88,4 +91,4 @@ async def test_llamac_executes_the_same_plan_in_either_format(answer_format):
     config = LLaMACConfig(critics="merged", answer_format=answer_format)
     decision = await LLaMACCoordinator(scripted_gateway(answer), config).decide(task, state, [])
     assert decision.end_reason is None and decision.joint_action == {agent: chosen}
-    assert (f"{agent}: 1 {acts[0]}" in prompts[0]) == (answer_format == "numbers")
+    assert ("Doable actions by number" in prompts[0]) == (answer_format == "numbers")
