@@ -1,5 +1,7 @@
 """``python -m rl_bridge.train``: train one run per listed seed and save each in a run folder.
 
+    python -m rl_bridge.train --recipe grid-easy-2x4 --seeds 0 --out runs/          # a named recipe
+    python -m rl_bridge.train --recipe alloc-10 --algo mappo --seeds 0,1 --out runs/
     python -m rl_bridge.train --algo steer --game penalty --k -100 --seeds 0,1,2,3,4 --out runs/
     python -m rl_bridge.train --algo mappo --task grid --size 2x2 --difficulty easy --seeds 0 --out runs/
     python -m rl_bridge.train --algo steer --task alloc --agents 10 --seeds 0 --out runs/
@@ -36,11 +38,16 @@ def run_label(algo: str, cfg: PPOConfig) -> str:
     return algo if cfg.leader_timescale == 1.0 else f"{algo}-lt{cfg.leader_timescale:g}"
 
 
-def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10, net_options: dict[str, Any] | None = None, log: bool = True) -> tuple[Any, RunConfig]:
-    """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config)."""
+def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10,
+              net_options: dict[str, Any] | None = None, log: bool = True, budget_s: float | None = None,
+              recipe: dict[str, Any] | None = None) -> tuple[Any, RunConfig]:
+    """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config).
+
+    ``budget_s`` stops training at the first update that ends past that many seconds of wall time;
+    ``recipe`` (the resolved recipe, if the run follows one) is recorded in config.json."""
     torch.manual_seed(seed)
     np.random.seed(seed)
-    env = spec.vec_env(cfg.n_envs, seed)
+    env = spec.vec_env(cfg.n_envs, seed, cfg.gamma)
     shape = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions, **(net_options or {})}
     algo = build(algo_name, shape, cfg, seed)
     label = run_label(algo_name, cfg)
@@ -60,17 +67,26 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
             "greedy_score": float("nan"),
             **stats,
         }
-        if (update + 1) % eval_every == 0 or update + 1 == cfg.n_updates:
+        if spec.kind != "matrix":
+            row["train_success"] = float(np.mean([f.success for f in finished])) if finished else float("nan")
+        over_budget = budget_s is not None and row["wall_s"] >= budget_s
+        if (update + 1) % eval_every == 0 or update + 1 == cfg.n_updates or over_budget:
             row.update({k: v for k, v in evaluate(algo, spec).items() if not isinstance(v, str)})
         curve.append(row)
+        if over_budget:
+            break
     final = {**evaluate(algo, spec), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
-    config = RunConfig(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final)
+    if spec.kind != "matrix":
+        final["fresh"] = {k: v for k, v in evaluate(algo, spec, fresh=True).items() if not isinstance(v, str)}
+    config = RunConfig(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final,
+                       recipe=recipe)
     if out is not None:
         folder = out / spec.name / label / f"seed{seed}"
         save_run(folder, algo, config, curve)
         if log:
-            print(f"{spec.name} {label} seed {seed}: greedy score {final['greedy_score']:.2f} "
+            solved = f", success {final['success']:.0%} golden / {final['fresh']['success']:.0%} fresh" if "fresh" in final else ""
+            print(f"{spec.name} {label} seed {seed}: greedy score {final['greedy_score']:.2f}{solved} "
                   f"({final['env_steps']} steps, {final['wall_s']:.0f} s) -> {folder}", flush=True)
     return algo, config
 
@@ -94,7 +110,10 @@ def parse_seeds(text: str) -> list[int]:
 
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="python -m rl_bridge.train", description="Train STEER or a baseline, one run per seed.")
-    p.add_argument("--algo", required=True, choices=ALGOS)
+    p.add_argument("--recipe", help="a named recipe (rl_bridge/recipes.toml): task, encoding, shaping, "
+                   "network, PPO settings and budget; --steps etc. still override it")
+    p.add_argument("--algo", choices=ALGOS, help="the algorithm (a recipe's default: steer)")
+    p.add_argument("--budget-minutes", type=float, help="stop training after this much wall time (a recipe's own by default)")
     p.add_argument("--game", choices=GAMES, help="a STEER matrix game")
     p.add_argument("--k", type=float, default=0.0, help="Penalty's miscoordination cost (0, -100, -1000)")
     p.add_argument("--task", choices=("grid", "alloc"), help="a shared task instead of a matrix game")
@@ -118,7 +137,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def ppo_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    given = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
+             "entropy_coef": args.entropy, "lr": args.lr}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
+    if args.algo is None:
+        raise RLUsageError("give --algo (or --recipe NAME)")
     if (args.game is None) == (args.task is None):
         raise RLUsageError("give exactly one of --game or --task")
     if args.game is not None:
@@ -127,9 +154,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
         spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents)
     cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale,
                   distinct_inputs=not args.every_sample)
-    overrides = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
-                 "entropy_coef": args.entropy, "lr": args.lr}
-    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    cfg = replace(cfg, **ppo_overrides(args))
     if cfg.total_steps < 1 or cfg.n_envs < 1 or cfg.episode_length < 1 or args.eval_every < 1:
         raise RLUsageError("--steps, --n-envs, --episode-length and --eval-every must be >= 1")
     return spec, cfg
@@ -142,11 +167,28 @@ def configure_torch() -> None:
     torch.distributions.Distribution.set_default_validate_args(False)
 
 
+def train_recipes(args: argparse.Namespace, seeds: list[int]) -> int:
+    from rl_bridge.recipes import recipe, train_recipe
+
+    if args.game is not None or args.task is not None:
+        raise RLUsageError("--recipe names the task itself; drop --game/--task")
+    r = recipe(args.recipe, args.algo)
+    overrides = ppo_overrides(args)
+    if any(v < 1 for k, v in overrides.items() if k != "entropy_coef" and k != "lr") or (args.budget_minutes or 1) <= 0:
+        raise RLUsageError("--steps, --n-envs, --episode-length and --budget-minutes must be positive")
+    budget = None if args.budget_minutes is None else args.budget_minutes * 60
+    for seed in seeds:
+        train_recipe(r, seed, args.out, overrides=overrides, budget_s=budget, eval_every=args.eval_every)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     configure_torch()
     try:
         args = parser().parse_args(argv)
         seeds = parse_seeds(args.seeds)
+        if args.recipe is not None:
+            return train_recipes(args, seeds)
         spec, cfg = config_from_args(args)
         spec.task()  # fail early on a bad task
         for seed in seeds:

@@ -1,0 +1,161 @@
+"""Observation encodings: what a policy reads of a task state, beside the task's own ``arrays`` view.
+
+``task`` is the task's own view (``Task.arrays``: a 3x3 neighbourhood on the grids, the last step on
+allocation). Its grid observations cannot see a target two cells away, which is why policies trained
+on it stall on 2x4 and larger grids. ``targets`` names each agent's targets instead, and is the same
+width for every grid size (so one network shape fits every size):
+
+* **Easy**, per colour: boxes held here, a same-colour target here, the nearest such target's
+  distance, and for each of the 4 pushes how much it brings the box closer (+1, 0, -1); then the
+  agent's position, the time left, and the boxes and targets left on the whole grid.
+* **Hard**, per corner of the agent's cell: the box's colour, its distance to its target, how many
+  agents share the corner (where two plans can collide); per action how much it brings its box
+  closer; the target colours at the agent's centre, position, time.
+* **Allocation**, per agent: the step, its own last amount, its index, and for the last step and the
+  best step so far the total and ``-ln(G/x) / 4`` (the Gaussian squeeze gives
+  ``G/x = exp(-4 (x/mu - 1)^2)``, so this is the squared relative distance of the total from mu,
+  free of the hidden scale).
+
+The global state (for centralised critics) is the task's own, plus the normalised potential and the
+share of boxes left. Masks are always the task's own. Both encodings are functions of the state
+alone, so evaluation, coordinators and distillation read them exactly as training did.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tasks.base import ArrayView, Task
+
+ENCODINGS = ("task", "targets")
+N_COLOURS = 5
+
+
+def observe(encoding: str, task: Task, state: Any) -> ArrayView:
+    """The arrays a policy reads under ``encoding`` (``task``: the task's own ``arrays``)."""
+    return ENCODERS[encoding](task, state)
+
+
+def _task_view(task: Task, state: Any) -> ArrayView:
+    return task.arrays(state)
+
+
+def _easy(task: Any, state: Any) -> ArrayView:
+    from tasks.grid_common import COLOURS
+    from tasks.grid_easy import DIRECTIONS
+
+    view = task.arrays(state)
+    rows, cols = task.rows, task.cols
+    scale = max(rows + cols - 2, 1)
+    targets = {c: task.target_cells(state, c) for c in COLOURS}
+    n = len(task.agents)
+    per_colour = 8
+    obs = np.zeros((n, N_COLOURS * per_colour + 5), dtype=np.float32)
+    boxes_left, targets_left = state.boxes(), state.targets()
+    for cell in range(n):
+        i, j = divmod(cell, cols)
+        here = state.places[cell]
+        for ci, colour in enumerate(COLOURS):
+            k = ci * per_colour
+            count = sum(1 for it in here if it == f"box_{colour}")
+            cells = targets[colour]
+            obs[cell, k] = min(count, 3) / 3.0
+            obs[cell, k + 1] = float(f"target_{colour}" in here)
+            if cells:
+                before = min(task.distance(cell, t) for t in cells)
+                obs[cell, k + 2] = before / scale
+                for d, (di, dj) in enumerate(DIRECTIONS):
+                    ii, jj = i + di, j + dj
+                    if 0 <= ii < rows and 0 <= jj < cols:
+                        after = min(task.distance(ii * cols + jj, t) for t in cells)
+                        obs[cell, k + 3 + d] = float(before - after)
+            else:
+                obs[cell, k + 2] = 1.0
+            obs[cell, k + 7] = float(bool(cells))
+        obs[cell, -5:] = (i / max(rows - 1, 1), j / max(cols - 1, 1), state.t / task.step_limit,
+                          boxes_left / 15.0, targets_left / 15.0)
+    return ArrayView(obs, _grid_state(task, state, view.state), view.mask)
+
+
+def _hard(task: Any, state: Any) -> ArrayView:
+    from tasks.grid_common import COLOURS
+
+    view = task.arrays(state)
+    rows, cols = task.rows, task.cols
+    scale = float(rows + cols)
+    n = len(task.agents)
+    per_corner = N_COLOURS + 3
+    obs = np.zeros((n, 4 * per_corner + 16 + N_COLOURS + 3), dtype=np.float32)
+    centres = {c: task.target_centres(state, c) for c in COLOURS}
+    for cell in range(n):
+        i, j = divmod(cell, cols)
+        corners = task.corners_of(cell)
+        for s, k in enumerate(corners):
+            base = s * per_corner
+            x, y = task.corner_xy(k)
+            sharing = sum(1 for dx in (-1, 0) for dy in (-1, 0) if 0 <= x + dx < rows and 0 <= y + dy < cols)
+            obs[cell, base + N_COLOURS + 2] = sharing / 4.0
+            if len(state.places[k]) != 1:
+                continue
+            colour = state.places[k][0][4:]
+            obs[cell, base + COLOURS.index(colour)] = 1.0
+            before = task.nearest((x, y), centres[colour])
+            obs[cell, base + N_COLOURS] = 1.0 if math.isinf(before) else before / scale
+            obs[cell, base + N_COLOURS + 1] = 1.0
+            others = [c for c in corners if c != k]
+            for d, c in enumerate(others):
+                after = task.nearest(task.corner_xy(c), centres[colour])
+                if not math.isinf(before):
+                    obs[cell, 4 * per_corner + 4 * s + d] = float(before - after)
+            obs[cell, 4 * per_corner + 4 * s + 3] = float(f"target_{colour}" in state.places[cell])
+        tail = 4 * per_corner + 16
+        for ci, colour in enumerate(COLOURS):
+            obs[cell, tail + ci] = float(f"target_{colour}" in state.places[cell])
+        obs[cell, -3:] = (i / max(rows - 1, 1), j / max(cols - 1, 1), state.t / task.step_limit)
+    return ArrayView(obs, _grid_state(task, state, view.state), view.mask)
+
+
+def _grid_state(task: Any, state: Any, own: np.ndarray) -> np.ndarray:
+    extra = np.array([task.potential(state) / (4.0 * (task.rows + task.cols)), state.boxes() / 15.0], dtype=np.float32)
+    return np.concatenate([own, extra]).astype(np.float32)
+
+
+def squeeze_distance(total: float, reward: float) -> float:
+    """``-ln(G/x) / 4 = (x/mu - 1)^2`` of one (total, reward) pair, capped at 1 (0 for x = 0)."""
+    if total <= 0:
+        return 1.0
+    ratio = reward / total
+    return 1.0 if ratio <= 0 else min(-math.log(min(ratio, 1.0)) / 4.0, 1.0)
+
+
+def _alloc(task: Any, state: Any) -> ArrayView:
+    view = task.arrays(state)
+    n, top = task.n_agents, task.max_total
+    history = state.history
+    last = history[-1] if history else (0, 0.0)
+    best = max(history, key=lambda h: h[1]) if history else (0, 0.0)
+    shared = [state.t / task.step_limit, float(bool(history)),
+              last[0] / top, squeeze_distance(*last), best[0] / top, squeeze_distance(*best)]
+    obs = np.empty((n, len(shared) + 2), dtype=np.float32)
+    obs[:, : len(shared)] = shared
+    obs[:, len(shared)] = np.asarray(state.amounts, dtype=np.float32) / 9.0
+    obs[:, len(shared) + 1] = np.arange(n, dtype=np.float32) / max(n - 1, 1)
+    return ArrayView(obs, np.concatenate([np.asarray(shared, dtype=np.float32), view.state]).astype(np.float32), view.mask)
+
+
+def _targets(task: Task, state: Any) -> ArrayView:
+    family = getattr(task, "family", "")
+    if family == "grid_easy":
+        return _easy(task, state)
+    if family == "grid_hard":
+        return _hard(task, state)
+    if family == "alloc":
+        return _alloc(task, state)
+    return task.arrays(state)
+
+
+ENCODERS: dict[str, Callable[[Task, Any], ArrayView]] = {"task": _task_view, "targets": _targets}
