@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -44,41 +45,48 @@ def _task_view(task: Task, state: Any) -> ArrayView:
     return task.arrays(state)
 
 
-def _easy(task: Any, state: Any) -> ArrayView:
-    from tasks.grid_common import COLOURS
+@cache
+def _easy_geometry(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cell-to-cell Manhattan distances [C, C], each cell's 4 neighbours in the task's direction order
+    (-1 outside) [C, 4], and cell positions scaled to [0, 1] [C, 2]."""
     from tasks.grid_easy import DIRECTIONS
 
+    ij = np.array([divmod(c, cols) for c in range(rows * cols)])
+    distance = np.abs(ij[:, None, :] - ij[None, :, :]).sum(-1).astype(np.float32)
+    neighbours = np.full((rows * cols, 4), -1)
+    for c, (i, j) in enumerate(ij):
+        for d, (di, dj) in enumerate(DIRECTIONS):
+            if 0 <= i + di < rows and 0 <= j + dj < cols:
+                neighbours[c, d] = (i + di) * cols + j + dj
+    position = ij / np.array([max(rows - 1, 1), max(cols - 1, 1)])
+    return distance, neighbours, position.astype(np.float32)
+
+
+def _easy(task: Any, state: Any) -> ArrayView:
     view = task.arrays(state)
     rows, cols = task.rows, task.cols
-    scale = max(rows + cols - 2, 1)
-    targets = {c: task.target_cells(state, c) for c in COLOURS}
-    n = len(task.agents)
+    distance, neighbours, position = _easy_geometry(rows, cols)
+    n = rows * cols
+    counts = np.asarray(view.state[: n * 2 * N_COLOURS]).reshape(n, 2 * N_COLOURS) * 3.0
+    boxes, targets = counts[:, :N_COLOURS], counts[:, N_COLOURS:]
     per_colour = 8
-    obs = np.zeros((n, N_COLOURS * per_colour + 5), dtype=np.float32)
-    boxes_left, targets_left = state.boxes(), state.targets()
-    for cell in range(n):
-        i, j = divmod(cell, cols)
-        here = state.places[cell]
-        for ci, colour in enumerate(COLOURS):
-            k = ci * per_colour
-            count = sum(1 for it in here if it == f"box_{colour}")
-            cells = targets[colour]
-            obs[cell, k] = min(count, 3) / 3.0
-            obs[cell, k + 1] = float(f"target_{colour}" in here)
-            if cells:
-                before = min(task.distance(cell, t) for t in cells)
-                obs[cell, k + 2] = before / scale
-                for d, (di, dj) in enumerate(DIRECTIONS):
-                    ii, jj = i + di, j + dj
-                    if 0 <= ii < rows and 0 <= jj < cols:
-                        after = min(task.distance(ii * cols + jj, t) for t in cells)
-                        obs[cell, k + 3 + d] = float(before - after)
-            else:
-                obs[cell, k + 2] = 1.0
-            obs[cell, k + 7] = float(bool(cells))
-        obs[cell, -5:] = (i / max(rows - 1, 1), j / max(cols - 1, 1), state.t / task.step_limit,
-                          boxes_left / 15.0, targets_left / 15.0)
-    return ArrayView(obs, _grid_state(task, state, view.state), view.mask)
+    obs = np.zeros((n, N_COLOURS, per_colour), dtype=np.float32)
+    obs[:, :, 0] = np.minimum(boxes, 3) / 3.0
+    obs[:, :, 1] = targets > 0
+    inside = neighbours >= 0
+    for ci in range(N_COLOURS):
+        cells = np.flatnonzero(targets[:, ci] > 0)
+        if cells.size == 0:
+            obs[:, ci, 2] = 1.0
+            continue
+        nearest = distance[:, cells].min(1)
+        obs[:, ci, 2] = nearest / max(rows + cols - 2, 1)
+        obs[:, ci, 3:7] = np.where(inside, nearest[:, None] - nearest[np.maximum(neighbours, 0)], 0.0)
+        obs[:, ci, 7] = 1.0
+    tail = np.empty((n, 5), dtype=np.float32)
+    tail[:, :2] = position
+    tail[:, 2:] = (state.t / task.step_limit, boxes.sum() / 15.0, targets.sum() / 15.0)
+    return ArrayView(np.concatenate([obs.reshape(n, -1), tail], axis=1), _grid_state(task, state, view.state), view.mask)
 
 
 def _hard(task: Any, state: Any) -> ArrayView:

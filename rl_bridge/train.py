@@ -72,6 +72,9 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         over_budget = budget_s is not None and row["wall_s"] >= budget_s
         if (update + 1) % eval_every == 0 or update + 1 == cfg.n_updates or over_budget:
             row.update({k: v for k, v in evaluate(algo, spec).items() if not isinstance(v, str)})
+            if log and out is not None and spec.kind != "matrix":
+                print(f"  {spec.name} {label} seed {seed}: {row['env_steps']} steps, {row['wall_s']:.0f} s, "
+                      f"greedy score {row['greedy_score']:.2f}, success {row.get('success', float('nan')):.0%}", flush=True)
         curve.append(row)
         if over_budget:
             break
