@@ -145,7 +145,7 @@ def recipe_for(task: Any) -> str | None:
 
 def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | None = None,
                  overrides: dict[str, Any] | None = None, budget_s: float | None = None,
-                 eval_every: int = 10, log: bool = True) -> tuple[Any, Any]:
+                 eval_every: int = 10, log: bool = True, evaluate_at_end: bool = True) -> tuple[Any, Any]:
     """Train one seed of a recipe; ``overrides`` replace PPO settings (tiny budgets in tests),
     ``budget_s`` the recipe's wall-time budget. Returns (algorithm, RunConfig)."""
     from rl_bridge.train import train_run
@@ -154,7 +154,7 @@ def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | N
     cfg = replace(r.ppo_config(), **(overrides or {}))
     budget = r.budget_minutes * 60 if budget_s is None else budget_s
     return train_run(r.algo, r.env_spec(), seed, cfg, out, eval_every, dict(r.network), log=log,
-                     budget_s=budget, recipe=r.model_dump(mode="json"))
+                     budget_s=budget, recipe=r.model_dump(mode="json"), evaluate_at_end=evaluate_at_end)
 
 
 def shipped_policy(name: str, algo: str = "steer", seed: int = 0) -> Path | None:

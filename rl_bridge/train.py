@@ -40,11 +40,12 @@ def run_label(algo: str, cfg: PPOConfig) -> str:
 
 def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10,
               net_options: dict[str, Any] | None = None, log: bool = True, budget_s: float | None = None,
-              recipe: dict[str, Any] | None = None) -> tuple[Any, RunConfig]:
+              recipe: dict[str, Any] | None = None, evaluate_at_end: bool = True) -> tuple[Any, RunConfig]:
     """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config).
 
     ``budget_s`` stops training at the first update that ends past that many seconds of wall time;
-    ``recipe`` (the resolved recipe, if the run follows one) is recorded in config.json."""
+    ``recipe`` (the resolved recipe, if the run follows one) is recorded in config.json;
+    ``evaluate_at_end=False`` (quick tests) skips the greedy evaluations after the last update."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     env = spec.vec_env(cfg.n_envs, seed, cfg.gamma)
@@ -70,7 +71,8 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         if spec.kind != "matrix":
             row["train_success"] = float(np.mean([f.success for f in finished])) if finished else float("nan")
         over_budget = budget_s is not None and row["wall_s"] >= budget_s
-        if (update + 1) % eval_every == 0 or update + 1 == cfg.n_updates or over_budget:
+        last = update + 1 == cfg.n_updates or over_budget
+        if (update + 1) % eval_every == 0 or (last and evaluate_at_end):
             row.update({k: v for k, v in evaluate(algo, spec).items() if not isinstance(v, str)})
             if log and out is not None and spec.kind != "matrix":
                 print(f"  {spec.name} {label} seed {seed}: {row['env_steps']} steps, {row['wall_s']:.0f} s, "
@@ -78,9 +80,9 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         curve.append(row)
         if over_budget:
             break
-    final = {**evaluate(algo, spec), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
+    final = {**(evaluate(algo, spec) if evaluate_at_end else {}), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
-    if spec.kind != "matrix":
+    if spec.kind != "matrix" and evaluate_at_end:
         final["fresh"] = {k: v for k, v in evaluate(algo, spec, fresh=True).items() if not isinstance(v, str)}
     config = RunConfig(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final,
                        recipe=recipe)
@@ -89,7 +91,7 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         save_run(folder, algo, config, curve)
         if log:
             solved = f", success {final['success']:.0%} golden / {final['fresh']['success']:.0%} fresh" if "fresh" in final else ""
-            print(f"{spec.name} {label} seed {seed}: greedy score {final['greedy_score']:.2f}{solved} "
+            print(f"{spec.name} {label} seed {seed}: greedy score {final.get('greedy_score', float('nan')):.2f}{solved} "
                   f"({final['env_steps']} steps, {final['wall_s']:.0f} s) -> {folder}", flush=True)
     return algo, config
 

@@ -111,3 +111,37 @@ def test_train_recipe_accepts_a_recipe_object_and_overrides(tmp_path: Path) -> N
                              overrides={"total_steps": 160, "n_envs": 2, "episode_length": 40}, log=False)
     assert config.recipe["algo"] == "mappo" and config.ppo.total_steps == 160
     assert "normalised_last" in config.final
+
+
+FAST_RECIPES = ["grid-easy-2x2", "grid-easy-2x4", "grid-hard-2x2", "grid-hard-2x4", "alloc-10"]
+SLOW_RECIPES = ["grid-easy-4x8", "alloc-50"]
+
+
+def _improves(name: str, steps: int) -> tuple[float, float]:
+    """Greedy score on 3 golden instances of the untrained policy and after ``steps`` of the recipe."""
+    import torch
+
+    from rl_bridge.algorithms import build
+    from rl_bridge.evaluate import evaluate
+
+    r = recipe(name)
+    spec = r.env_spec()
+    tiny = {"total_steps": steps, "n_envs": 8, "episode_length": 32}
+    trained, config = train_recipe(r, seed=0, out=None, overrides=tiny, eval_every=10**6, log=False,
+                                   evaluate_at_end=False)
+    torch.manual_seed(0)  # the same initial weights the run started from
+    untrained = build(r.algo, {**config.shape}, config.ppo, seed=0)
+    return evaluate(untrained, spec, n_instances=3)["greedy_score"], evaluate(trained, spec, n_instances=3)["greedy_score"]
+
+
+@pytest.mark.parametrize("name", FAST_RECIPES)
+def test_a_short_run_of_the_recipe_beats_the_untrained_policy(name: str) -> None:
+    before, after = _improves(name, 4096)
+    assert after > before + 0.1, (before, after)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW_RECIPES)
+def test_a_short_run_of_the_large_recipes_beats_the_untrained_policy(name: str) -> None:
+    before, after = _improves(name, 4096)
+    assert after > before + 0.1, (before, after)
