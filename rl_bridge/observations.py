@@ -11,10 +11,11 @@ width for every grid size (so one network shape fits every size):
 * **Hard**, per corner of the agent's cell: the box's colour, its distance to its target, how many
   agents share the corner (where two plans can collide); per action how much it brings its box
   closer; the target colours at the agent's centre, position, time.
-* **Allocation**, per agent: the step, its own last amount, its index, and for the last step and the
-  best step so far the total and ``-ln(G/x) / 4`` (the Gaussian squeeze gives
-  ``G/x = exp(-4 (x/mu - 1)^2)``, so this is the squared relative distance of the total from mu,
-  free of the hidden scale).
+* **Allocation**, per agent: the step, its own last amount, its index, and for the last step, the one
+  before and the best so far what that (total, reward) pair says about the hidden optimum
+  (``squeeze_reading``: the reward's known Gaussian-squeeze form leaves two candidate optimal totals
+  per pair; the policy learns to probe and to pick the consistent one). This is domain knowledge
+  of the reward's form, stated as such; mu and sigma stay hidden.
 
 The global state (for centralised critics) is the task's own, plus the normalised potential and the
 share of boxes left. Masks are always the task's own. Both encodings are functions of the state
@@ -132,22 +133,33 @@ def _grid_state(task: Any, state: Any, own: np.ndarray) -> np.ndarray:
     return np.concatenate([own, extra]).astype(np.float32)
 
 
-def squeeze_distance(total: float, reward: float) -> float:
-    """``-ln(G/x) / 4 = (x/mu - 1)^2`` of one (total, reward) pair, capped at 1 (0 for x = 0)."""
-    if total <= 0:
-        return 1.0
-    ratio = reward / total
-    return 1.0 if ratio <= 0 else min(-math.log(min(ratio, 1.0)) / 4.0, 1.0)
+X_STAR_OVER_MU = 0.5 + math.sqrt(0.375)
+"""The Gaussian squeeze with sigma = mu/2 peaks at x* = (1/2 + sqrt(3/8)) mu."""
+
+
+def squeeze_reading(total: float, reward: float, top: float) -> tuple[float, float, float, float]:
+    """What one (total, reward) pair says about the hidden optimum: ``(x/top, d, lo, hi)``.
+
+    The squeeze gives ``G/x = exp(-4 (x/mu - 1)^2)``, so ``d = sqrt(-ln(G/x)/4) = |x/mu - 1|`` and mu is
+    ``x/(1+d)`` or ``x/(1-d)``; ``lo``/``hi`` are the optimal totals ``x*/top`` those two readings imply
+    (capped at 1.5). Nothing here knows mu: the policy still has to tell the readings apart."""
+    if total <= 0 or reward <= 0:
+        return (total / top, 1.0, 0.0, 0.0)
+    d = min(math.sqrt(max(-math.log(min(reward / total, 1.0)), 0.0) / 4.0), 1.0)
+    lo = X_STAR_OVER_MU * total / (1 + d) / top
+    hi = 1.5 if d >= 1.0 else min(X_STAR_OVER_MU * total / (1 - d) / top, 1.5)
+    return (total / top, d, lo, hi)
 
 
 def _alloc(task: Any, state: Any) -> ArrayView:
     view = task.arrays(state)
     n, top = task.n_agents, task.max_total
     history = state.history
-    last = history[-1] if history else (0, 0.0)
-    best = max(history, key=lambda h: h[1]) if history else (0, 0.0)
-    shared = [state.t / task.step_limit, float(bool(history)),
-              last[0] / top, squeeze_distance(*last), best[0] / top, squeeze_distance(*best)]
+    none = (0.0, 1.0, 0.0, 0.0)
+    last = squeeze_reading(*history[-1], top) if history else none
+    before = squeeze_reading(*history[-2], top) if len(history) > 1 else none
+    best = squeeze_reading(*max(history, key=lambda h: h[1]), top) if history else none
+    shared = [state.t / task.step_limit, float(bool(history)), *last, *before, *best]
     obs = np.empty((n, len(shared) + 2), dtype=np.float32)
     obs[:, : len(shared)] = shared
     obs[:, len(shared)] = np.asarray(state.amounts, dtype=np.float32) / 9.0
