@@ -176,7 +176,7 @@ def print_rich(table: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rl_bridge.train import OneLineParser
+    from rl_bridge.cli import OneLineParser
 
     p: argparse.ArgumentParser = OneLineParser(prog="python -m rl_bridge.report", description=__doc__.splitlines()[0])
     p.add_argument("dirs", nargs="+", help="folders holding run folders")

@@ -22,12 +22,13 @@ import torch
 
 from rl_bridge.algorithms import ALGOS, build
 from rl_bridge.algorithms.ppo import PPOConfig
+from rl_bridge.cli import OneLineParser, configure_torch
 from rl_bridge.envs import EnvSpec
 from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
 from rl_bridge.policy_table import rollout_act
 from rl_bridge.rollout import collect
-from rl_bridge.run_folder import RunConfig, save_run
+from rl_bridge.run_folder import TrainingRecord, save_run
 from tasks.base import TaskError
 from tasks.matrix import GAMES
 
@@ -36,7 +37,7 @@ def run_label(algo: str, cfg: PPOConfig) -> str:
     return algo if cfg.leader_timescale == 1.0 else f"{algo}-lt{cfg.leader_timescale:g}"
 
 
-def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10, net_options: dict[str, Any] | None = None, log: bool = True) -> tuple[Any, RunConfig]:
+def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10, net_options: dict[str, Any] | None = None, log: bool = True) -> tuple[Any, TrainingRecord]:
     """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -65,7 +66,7 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         curve.append(row)
     final = {**evaluate(algo, spec), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
-    config = RunConfig(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final)
+    config = TrainingRecord(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final)
     if out is not None:
         folder = out / spec.name / label / f"seed{seed}"
         save_run(folder, algo, config, curve)
@@ -73,13 +74,6 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
             print(f"{spec.name} {label} seed {seed}: greedy score {final['greedy_score']:.2f} "
                   f"({final['env_steps']} steps, {final['wall_s']:.0f} s) -> {folder}", flush=True)
     return algo, config
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Bad input: one line on stderr, exit 2 (argparse would print the usage block too)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise RLUsageError(message)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -133,13 +127,6 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
     if cfg.total_steps < 1 or cfg.n_envs < 1 or cfg.episode_length < 1 or args.eval_every < 1:
         raise RLUsageError("--steps, --n-envs, --episode-length and --eval-every must be >= 1")
     return spec, cfg
-
-
-def configure_torch() -> None:
-    """One thread (2 threads were 8x slower on the 2-core machine); no distribution argument checks
-    (they are half the cost of a rollout step for these small networks; the math is unchanged)."""
-    torch.set_num_threads(1)
-    torch.distributions.Distribution.set_default_validate_args(False)
 
 
 def main(argv: list[str] | None = None) -> int:
