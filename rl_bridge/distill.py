@@ -24,7 +24,7 @@ import torch
 
 from rl_bridge.algorithms.steer import Steer
 from rl_bridge.algorithms.student import StudentPolicy
-from rl_bridge.cli import OneLineParser, configure_torch
+from rl_bridge.cli import OneLineParser, configure_torch, number, refuse_overwrite, writable_folder
 from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
 from rl_bridge.rollout import collect
@@ -142,14 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teacher", required=True, type=Path, help="a STEER run folder")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--variant", choices=("sampled", "full"), default="sampled")
-    p.add_argument("--eta", type=float, default=DistillConfig.eta)
-    p.add_argument("--teacher-steps", type=int, default=DistillConfig.teacher_steps)
-    p.add_argument("--epochs", type=int, default=DistillConfig.epochs)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eta", type=number("--eta", low=0), default=DistillConfig.eta)
+    p.add_argument("--teacher-steps", type=number("--teacher-steps", low=1, whole=True), default=DistillConfig.teacher_steps)
+    p.add_argument("--epochs", type=number("--epochs", low=1, whole=True), default=DistillConfig.epochs)
+    p.add_argument("--seed", type=number("--seed", low=0, whole=True), default=0)
+    p.add_argument("--overwrite", action="store_true", help="replace a trained run already in --out (refused otherwise)")
     try:
         args = p.parse_args(argv)
-        if args.teacher_steps < 1 or args.epochs < 1:
-            raise RLUsageError("--teacher-steps and --epochs must be >= 1")
+        writable_folder(args.out)
+        if args.out.resolve() == args.teacher.resolve():
+            raise RLUsageError(f"--out {args.out} is the teacher's own folder; choose another --out")
+        if not args.overwrite:
+            refuse_overwrite([args.out])
         cfg = replace(DistillConfig(), variant=args.variant, eta=args.eta, teacher_steps=args.teacher_steps,
                       epochs=args.epochs, seed=args.seed)
         _, config, _ = distill(args.teacher, cfg, args.out)

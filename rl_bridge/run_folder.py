@@ -82,11 +82,24 @@ def load_run(folder: str | Path) -> tuple[Algorithm, TrainingRecord]:
     folder = Path(folder)
     if not (folder / "config.json").is_file() or not (folder / "model.pt").is_file():
         raise RLUsageError(f"{folder} is not a run folder (needs config.json and model.pt)")
-    config = TrainingRecord.from_json(json.loads((folder / "config.json").read_text()))
-    algo = build(config.algo, config.shape, config.ppo, config.seed)
-    states = torch.load(folder / "model.pt", weights_only=True)
-    for name, module in algo.modules().items():
-        module.load_state_dict(states[name])
+    try:
+        data = json.loads((folder / "config.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RLUsageError(f"{folder / 'config.json'} is not valid JSON ({err}); retrain or restore that file") from None
+    if isinstance(data, dict) and "coordinator" in data and "algo" not in data:
+        raise RLUsageError(f"{folder} is an LLM run folder (llamac), not a trained policy; point at an rl_bridge.train run")
+    try:
+        config = TrainingRecord.from_json(data)
+        algo = build(config.algo, config.shape, config.ppo, config.seed)
+    except (KeyError, TypeError, ValueError) as err:
+        raise RLUsageError(f"{folder / 'config.json'} does not describe a training run ({type(err).__name__}: {err})") from None
+    try:
+        states = torch.load(folder / "model.pt", weights_only=True)
+        for name, module in algo.modules().items():
+            module.load_state_dict(states[name])
+    except Exception as err:  # a torn or foreign file: pickle, zip and shape errors all land here
+        raise RLUsageError(f"{folder / 'model.pt'} cannot be loaded into a {config.algo} network "
+                           f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); retrain or restore that file") from None
     return algo, config
 
 
