@@ -3,9 +3,8 @@
 A recipe fixes everything a run needs beyond its seed: the task shape, the observation encoding, the
 shaping scale, the network size, the PPO settings, the wall-time budget and the target the run is
 measured against. ``recipe(name, algo)`` resolves STEER's recipe with the algorithm's overrides;
-``train_recipe`` trains one seed of it (and records the resolved recipe in the run's config.json);
-``shipped_policy``/``policy_for`` find the trained policy shipped under ``rl_bridge/policies`` (or
-train one) for the comparison sweep and the notebook.
+``shipped_policy`` finds the trained policy shipped under ``rl_bridge/policies``. Training a recipe is
+``rl_bridge.train.train_recipe`` (``policy_for`` there: the shipped policy, or one trained now).
 """
 
 from __future__ import annotations
@@ -143,35 +142,7 @@ def recipe_for(task: Any) -> str | None:
     return None
 
 
-def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | None = None,
-                 overrides: dict[str, Any] | None = None, budget_s: float | None = None,
-                 eval_every: int = 10, log: bool = True, evaluate_at_end: bool = True) -> tuple[Any, Any]:
-    """Train one seed of a recipe; ``overrides`` replace PPO settings (tiny budgets in tests),
-    ``budget_s`` the recipe's wall-time budget. Returns (algorithm, RunConfig)."""
-    from rl_bridge.train import train_run
-
-    r = which if isinstance(which, Recipe) else recipe(which, algo)
-    cfg = replace(r.ppo_config(), **(overrides or {}))
-    budget = r.budget_minutes * 60 if budget_s is None else budget_s
-    return train_run(r.algo, r.env_spec(), seed, cfg, out, eval_every, dict(r.network), log=log,
-                     budget_s=budget, recipe=r.model_dump(mode="json"), evaluate_at_end=evaluate_at_end)
-
-
 def shipped_policy(name: str, algo: str = "steer", seed: int = 0) -> Path | None:
     """The run folder of a policy shipped with the package for this recipe, or None."""
     folder = POLICIES_DIR / name / algo / f"seed{seed}"
     return folder if (folder / "config.json").is_file() and (folder / "model.pt").is_file() else None
-
-
-def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None = None) -> Path:
-    """A trained policy for the recipe: the shipped one, else one trained now under ``out``."""
-    shipped = shipped_policy(name, algo, seed)
-    if shipped is not None:
-        return shipped
-    if out is None:
-        raise RLUsageError(f"no {algo} policy is shipped for recipe {name} seed {seed}; give a folder to train one in")
-    r = recipe(name, algo)
-    folder = out / r.env_spec().name / algo / f"seed{seed}"
-    if not (folder / "model.pt").is_file():
-        train_recipe(r, seed, out, log=False)
-    return folder

@@ -24,12 +24,14 @@ import torch
 
 from rl_bridge.algorithms import ALGOS, build
 from rl_bridge.algorithms.ppo import PPOConfig
+from rl_bridge.cli import OneLineParser, configure_torch, number, refuse_overwrite, writable_folder
 from rl_bridge.envs import EnvSpec
 from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
 from rl_bridge.policy_table import rollout_act
+from rl_bridge.recipes import Recipe, recipe, shipped_policy
 from rl_bridge.rollout import collect
-from rl_bridge.run_folder import RunConfig, save_run
+from rl_bridge.run_folder import TrainingRecord, save_run
 from tasks.base import TaskError
 from tasks.matrix import GAMES
 
@@ -38,9 +40,14 @@ def run_label(algo: str, cfg: PPOConfig) -> str:
     return algo if cfg.leader_timescale == 1.0 else f"{algo}-lt{cfg.leader_timescale:g}"
 
 
+def run_folder(out: Path, spec: EnvSpec, label: str, seed: int) -> Path:
+    """Where one seed's run lands under ``--out``."""
+    return out / spec.name / label / f"seed{seed}"
+
+
 def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10,
               net_options: dict[str, Any] | None = None, log: bool = True, budget_s: float | None = None,
-              recipe: dict[str, Any] | None = None, evaluate_at_end: bool = True) -> tuple[Any, RunConfig]:
+              recipe: dict[str, Any] | None = None, evaluate_at_end: bool = True) -> tuple[Any, TrainingRecord]:
     """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config).
 
     ``budget_s`` stops training at the first update that ends past that many seconds of wall time;
@@ -84,10 +91,10 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
     if spec.kind != "matrix" and evaluate_at_end:
         final["fresh"] = {k: v for k, v in evaluate(algo, spec, fresh=True).items() if not isinstance(v, str)}
-    config = RunConfig(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final,
-                       recipe=recipe)
+    config = TrainingRecord(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final,
+                            recipe=recipe)
     if out is not None:
-        folder = out / spec.name / label / f"seed{seed}"
+        folder = run_folder(out, spec, label, seed)
         save_run(folder, algo, config, curve)
         if log:
             solved = f", success {final['success']:.0%} golden / {final['fresh']['success']:.0%} fresh" if "fresh" in final else ""
@@ -96,11 +103,30 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
     return algo, config
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Bad input: one line on stderr, exit 2 (argparse would print the usage block too)."""
+def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | None = None,
+                 overrides: dict[str, Any] | None = None, budget_s: float | None = None,
+                 eval_every: int = 10, log: bool = True, evaluate_at_end: bool = True) -> tuple[Any, Any]:
+    """Train one seed of a recipe; ``overrides`` replace PPO settings (tiny budgets in tests),
+    ``budget_s`` the recipe's wall-time budget. Returns (algorithm, RunConfig)."""
+    r = which if isinstance(which, Recipe) else recipe(which, algo)
+    cfg = replace(r.ppo_config(), **(overrides or {}))
+    budget = r.budget_minutes * 60 if budget_s is None else budget_s
+    return train_run(r.algo, r.env_spec(), seed, cfg, out, eval_every, dict(r.network), log=log,
+                     budget_s=budget, recipe=r.model_dump(mode="json"), evaluate_at_end=evaluate_at_end)
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise RLUsageError(message)
+
+def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None = None) -> Path:
+    """A trained policy for the recipe: the shipped one, else one trained now under ``out``."""
+    shipped = shipped_policy(name, algo, seed)
+    if shipped is not None:
+        return shipped
+    if out is None:
+        raise RLUsageError(f"no {algo} policy is shipped for recipe {name} seed {seed}; give a folder to train one in")
+    r = recipe(name, algo)
+    folder = out / r.env_spec().name / algo / f"seed{seed}"
+    if not (folder / "model.pt").is_file():
+        train_recipe(r, seed, out, log=False)
+    return folder
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -118,24 +144,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", help="a named recipe (rl_bridge/recipes.toml): task, encoding, shaping, "
                    "network, PPO settings and budget; --steps etc. still override it")
     p.add_argument("--algo", choices=ALGOS, help="the algorithm (a recipe's default: steer)")
-    p.add_argument("--budget-minutes", type=float, help="stop training after this much wall time (a recipe's own by default)")
+    p.add_argument("--budget-minutes", type=number("--budget-minutes", low=0, low_open=True), help="stop training after this much wall time (a recipe's own by default)")
     p.add_argument("--game", choices=GAMES, help="a STEER matrix game")
-    p.add_argument("--k", type=float, default=0.0, help="Penalty's miscoordination cost (0, -100, -1000)")
+    p.add_argument("--k", type=number("--k"), default=0.0, help="Penalty's miscoordination cost (0, -100, -1000)")
     p.add_argument("--task", choices=("grid", "alloc"), help="a shared task instead of a matrix game")
     p.add_argument("--size", default="2x2", help="grid size RxC")
     p.add_argument("--difficulty", default="easy", choices=("easy", "hard"))
-    p.add_argument("--agents", type=int, default=10, help="allocation: number of agents")
+    p.add_argument("--agents", type=number("--agents", low=1, whole=True), default=10, help="allocation: number of agents")
     p.add_argument("--seeds", default="0", help="comma-separated, used exactly, e.g. 0,1,2,3,4")
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--steps", type=int, help="total environment steps per run (default: per task)")
-    p.add_argument("--n-envs", type=int, help="environments stepped together")
-    p.add_argument("--episode-length", type=int, help="steps per environment per update")
-    p.add_argument("--entropy", type=float, help="entropy coefficient")
-    p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--leader-timescale", type=float, default=1.0,
+    p.add_argument("--overwrite", action="store_true", help="replace trained runs already in --out (refused otherwise)")
+    p.add_argument("--steps", type=number("--steps", low=1, whole=True), help="total environment steps per run (default: per task)")
+    p.add_argument("--n-envs", type=number("--n-envs", low=1, whole=True), help="environments stepped together")
+    p.add_argument("--episode-length", type=number("--episode-length", low=1, whole=True), help="steps per environment per update")
+    p.add_argument("--entropy", type=number("--entropy", low=0), help="entropy coefficient")
+    p.add_argument("--lr", type=number("--lr", low=0, low_open=True, high=1), help="learning rate")
+    p.add_argument("--leader-timescale", type=number("--leader-timescale", low=0, low_open=True), default=1.0,
                    help="[ours] scale agent i's policy loss by this ** (n-1-i); 1 = the authors' STEER")
     p.add_argument("--state-token", choices=("learned", "state"), default="learned", help="STEER's t_0")
-    p.add_argument("--eval-every", type=int, default=10, help="updates between greedy evaluations")
+    p.add_argument("--eval-every", type=number("--eval-every", low=1, whole=True), default=10, help="updates between greedy evaluations")
     p.add_argument("--every-sample", action="store_true",
                    help="compute the network on every sample, as the authors' code does, instead of once per "
                         "distinct input (same math, slower where inputs repeat, as in the matrix games)")
@@ -160,27 +187,29 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
     cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale,
                   distinct_inputs=not args.every_sample)
     cfg = replace(cfg, **ppo_overrides(args))
-    if cfg.total_steps < 1 or cfg.n_envs < 1 or cfg.episode_length < 1 or args.eval_every < 1:
-        raise RLUsageError("--steps, --n-envs, --episode-length and --eval-every must be >= 1")
+    check_one_update(cfg)
     return spec, cfg
 
 
-def configure_torch() -> None:
-    """One thread (2 threads were 8x slower on the 2-core machine); no distribution argument checks
-    (they are half the cost of a rollout step for these small networks; the math is unchanged)."""
-    torch.set_num_threads(1)
-    torch.distributions.Distribution.set_default_validate_args(False)
+def check_one_update(cfg: PPOConfig) -> None:
+    per_update = cfg.n_envs * cfg.episode_length
+    if cfg.total_steps < per_update:
+        raise RLUsageError(f"--steps {cfg.total_steps} is less than one update's {per_update} steps "
+                           f"(--n-envs {cfg.n_envs} x --episode-length {cfg.episode_length}); raise --steps or lower those")
 
 
 def train_recipes(args: argparse.Namespace, seeds: list[int]) -> int:
-    from rl_bridge.recipes import recipe, train_recipe
-
     if args.game is not None or args.task is not None:
         raise RLUsageError("--recipe names the task itself; drop --game/--task")
     r = recipe(args.recipe, args.algo)
     overrides = ppo_overrides(args)
-    if any(v < 1 for k, v in overrides.items() if k != "entropy_coef" and k != "lr") or (args.budget_minutes or 1) <= 0:
-        raise RLUsageError("--steps, --n-envs, --episode-length and --budget-minutes must be positive")
+    check_one_update(replace(r.ppo_config(), **overrides))
+    if args.budget_minutes is not None and args.budget_minutes <= 0:
+        raise RLUsageError("--budget-minutes must be positive")
+    writable_folder(args.out)
+    label = run_label(r.algo, r.ppo_config())
+    if not args.overwrite:
+        refuse_overwrite([run_folder(args.out, r.env_spec(), label, seed) for seed in seeds])
     budget = None if args.budget_minutes is None else args.budget_minutes * 60
     for seed in seeds:
         train_recipe(r, seed, args.out, overrides=overrides, budget_s=budget, eval_every=args.eval_every)
@@ -196,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
             return train_recipes(args, seeds)
         spec, cfg = config_from_args(args)
         spec.task()  # fail early on a bad task
+        writable_folder(args.out)
+        if not args.overwrite:
+            refuse_overwrite([run_folder(args.out, spec, run_label(args.algo, cfg), seed) for seed in seeds])
         for seed in seeds:
             train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, {"state_token": args.state_token})
     except (RLUsageError, TaskError) as err:

@@ -15,9 +15,9 @@ import pytest  # noqa: E402
 
 from rl_bridge.envs import EnvSpec  # noqa: E402
 from rl_bridge.errors import RLUsageError  # noqa: E402
-from rl_bridge.recipes import RECIPE_ALGOS, recipe, recipe_for, recipe_names, train_recipe  # noqa: E402
+from rl_bridge.recipes import RECIPE_ALGOS, recipe, recipe_for, recipe_names  # noqa: E402
 from rl_bridge.shaping import Shaping  # noqa: E402
-from rl_bridge.train import main  # noqa: E402
+from rl_bridge.train import main, train_recipe  # noqa: E402
 from tasks.catalog import grid_task  # noqa: E402
 
 pytestmark = pytest.mark.torch
