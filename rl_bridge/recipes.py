@@ -60,6 +60,9 @@ class Recipe(Frozen):
     ppo: dict[str, float | int] = {}
     budget_minutes: float = Field(gt=0)
     target: Target
+    warm_start: str | None = None
+    """A smaller recipe whose shipped policy (same algorithm) initialises the network: a curriculum over
+    sizes (``rl_bridge.warm_start``)."""
 
     @field_validator("observation")
     @classmethod

@@ -47,17 +47,25 @@ def run_folder(out: Path, spec: EnvSpec, label: str, seed: int) -> Path:
 
 def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10,
               net_options: dict[str, Any] | None = None, log: bool = True, budget_s: float | None = None,
-              recipe: dict[str, Any] | None = None, evaluate_at_end: bool = True) -> tuple[Any, TrainingRecord]:
+              recipe: dict[str, Any] | None = None, evaluate_at_end: bool = True,
+              init_from: Path | None = None) -> tuple[Any, TrainingRecord]:
     """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config).
 
     ``budget_s`` stops training at the first update that ends past that many seconds of wall time;
     ``recipe`` (the resolved recipe, if the run follows one) is recorded in config.json;
-    ``evaluate_at_end=False`` (quick tests) skips the greedy evaluations after the last update."""
+    ``evaluate_at_end=False`` (quick tests) skips the greedy evaluations after the last update;
+    ``init_from`` (a run folder) warm-starts the network (``warm_start``: a curriculum over sizes)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     env = spec.vec_env(cfg.n_envs, seed, cfg.gamma)
     shape = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions, **(net_options or {})}
     algo = build(algo_name, shape, cfg, seed)
+    if init_from is not None:
+        from rl_bridge.warm_start import warm_start
+
+        kept = warm_start(algo, init_from)
+        if log:
+            print(f"  warm start from {init_from}" + (f"; fresh: {', '.join(kept)}" if kept else ""), flush=True)
     label = run_label(algo_name, cfg)
     current = env.reset(seed)
     curve: list[dict[str, Any]] = []
@@ -91,6 +99,8 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
     if spec.kind != "matrix" and evaluate_at_end:
         final["fresh"] = {k: v for k, v in evaluate(algo, spec, fresh=True).items() if not isinstance(v, str)}
+    if init_from is not None:
+        final["warm_start"] = str(init_from)
     config = TrainingRecord(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final,
                             recipe=recipe)
     if out is not None:
@@ -111,8 +121,14 @@ def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | N
     r = which if isinstance(which, Recipe) else recipe(which, algo)
     cfg = replace(r.ppo_config(), **(overrides or {}))
     budget = r.budget_minutes * 60 if budget_s is None else budget_s
+    init_from = None
+    if r.warm_start is not None:
+        init_from = shipped_policy(r.warm_start, r.algo, seed) or shipped_policy(r.warm_start, r.algo, 0)
+        if init_from is None and log:
+            print(f"  no {r.algo} policy of {r.warm_start} is shipped: training {r.name} from scratch", flush=True)
     return train_run(r.algo, r.env_spec(), seed, cfg, out, eval_every, dict(r.network), log=log,
-                     budget_s=budget, recipe=r.model_dump(mode="json"), evaluate_at_end=evaluate_at_end)
+                     budget_s=budget, recipe=r.model_dump(mode="json"), evaluate_at_end=evaluate_at_end,
+                     init_from=init_from)
 
 
 def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None = None) -> Path:

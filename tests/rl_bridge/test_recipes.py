@@ -145,3 +145,22 @@ def test_a_short_run_of_the_recipe_beats_the_untrained_policy(name: str) -> None
 def test_a_short_run_of_the_large_recipes_beats_the_untrained_policy(name: str) -> None:
     before, after = _improves(name, 4096)
     assert after > before + 0.1, (before, after)
+
+
+def test_warm_start_carries_a_2x4_policy_into_a_4x8_network() -> None:
+    import torch
+
+    from rl_bridge.algorithms import build
+    from rl_bridge.recipes import shipped_policy
+    from rl_bridge.run_folder import load_run
+    from rl_bridge.warm_start import tiled, warm_start
+
+    source = shipped_policy("grid-easy-2x4")
+    assert source is not None
+    small, config = load_run(source)
+    big = build("steer", {**config.shape, "n_agents": 32}, config.ppo, seed=0)
+    assert warm_start(big, source) == []
+    assert torch.equal(big.net.actor[0].weight, small.net.actor[0].weight)
+    assert torch.equal(big.net.position[0, 8:16], small.net.position[0])
+    assert tiled(torch.zeros(3, 2), torch.Size([4, 2])) is None
+    assert recipe("grid-easy-4x8").warm_start == "grid-easy-2x4"
