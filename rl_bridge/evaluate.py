@@ -26,7 +26,7 @@ def greedy_indices(algo: Algorithm, view: ArrayView) -> np.ndarray:
     return actions[0].numpy()
 
 
-def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
+def play_episode(algo: Algorithm, task: Task, spec: EnvSpec | None = None) -> dict[str, float]:
     """One greedy episode: mean return over agents, success, steps, plus the task's own metrics
     (``Task.episode_metrics``: e.g. allocation's normalised reward and regret)."""
     state = task.initial_state()
@@ -34,7 +34,8 @@ def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
     outcomes: list[Outcome] = []
     returns = np.zeros(len(task.agents))
     while not (outcomes and outcomes[-1].done) and len(outcomes) < task.step_limit:
-        out = task.step(state, task.actions_from_indices(state, greedy_indices(algo, task.arrays(state))))
+        view = task.arrays(state) if spec is None else spec.observe(task, state)
+        out = task.step(state, task.actions_from_indices(state, greedy_indices(algo, view)))
         returns += [out.rewards.get(a, 0.0) for a in task.agents]
         state = out.state
         states.append(state)
@@ -43,7 +44,9 @@ def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
     return {**metrics, "score": float(returns.mean()), "success": float(outcomes[-1].success), "steps": float(len(outcomes))}
 
 
-def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10) -> dict[str, Any]:
+def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10, fresh: bool = False) -> dict[str, Any]:
+    """Greedy scores on the evaluation instances 0..n-1 (the golden grids), or with ``fresh`` on
+    ``n_instances`` random instances drawn from seeds no training run draws from."""
     if spec.kind == "matrix":
         game = cast(MatrixGame, spec.task())
         result = game.greedy_joint_return(lambda view: [int(i) for i in greedy_indices(algo, view)])
@@ -52,7 +55,8 @@ def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10) -> dict[str,
             "at_se": float(result.at_se),
             "greedy_joint": f"{result.joints[-1][0]},{result.joints[-1][1]}",
         }
-    episodes = [play_episode(algo, spec.task(i)) for i in range(n_instances)]
+    tasks = [spec.fresh_task(i) if fresh else spec.task(i) for i in range(n_instances)]
+    episodes = [play_episode(algo, task, spec) for task in tasks]
     keys = [k for k in episodes[0] if all(k in e for e in episodes)]
     means = {k: float(np.nanmean([e[k] for e in episodes])) for k in keys}
     means["greedy_score"] = means.pop("score")
