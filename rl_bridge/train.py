@@ -26,14 +26,24 @@ from rl_bridge.envs import EnvSpec
 from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
 from rl_bridge.policy_table import rollout_act
+from rl_bridge.priority import PRIORITIES, PriorityVecEnv
 from rl_bridge.rollout import collect
 from rl_bridge.run_folder import RunConfig, save_run
 from tasks.base import TaskError
 from tasks.matrix import GAMES
 
 
-def run_label(algo: str, cfg: PPOConfig) -> str:
-    return algo if cfg.leader_timescale == 1.0 else f"{algo}-lt{cfg.leader_timescale:g}"
+def run_label(algo: str, cfg: PPOConfig, net_options: dict[str, Any] | None = None) -> str:
+    """The algorithm's name plus every variant that departs from it, e.g. ``steer-no-otb``,
+    ``steer-prio-random``, ``steer-lt0.1``: the report shows each label as its own row."""
+    options = net_options or {}
+    parts = [algo]
+    parts += [f"no-{block}" for block in ("itb", "otb") if options.get(block) is False]
+    if options.get("priority", "fixed") != "fixed":
+        parts.append(f"prio-{options['priority']}")
+    if cfg.leader_timescale != 1.0:
+        parts.append(f"lt{cfg.leader_timescale:g}")
+    return "-".join(parts)
 
 
 def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10, net_options: dict[str, Any] | None = None, log: bool = True) -> tuple[Any, RunConfig]:
@@ -41,9 +51,12 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
     torch.manual_seed(seed)
     np.random.seed(seed)
     env = spec.vec_env(cfg.n_envs, seed)
+    priority = (net_options or {}).get("priority", "fixed")
+    if priority != "fixed":
+        env = PriorityVecEnv(env, priority, seed)
     shape = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions, **(net_options or {})}
     algo = build(algo_name, shape, cfg, seed)
-    label = run_label(algo_name, cfg)
+    label = run_label(algo_name, cfg, net_options)
     current = env.reset(seed)
     curve: list[dict[str, Any]] = []
     act = None
@@ -111,6 +124,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--leader-timescale", type=float, default=1.0,
                    help="[ours] scale agent i's policy loss by this ** (n-1-i); 1 = the authors' STEER")
     p.add_argument("--state-token", choices=("learned", "state"), default="learned", help="STEER's t_0")
+    p.add_argument("--no-itb", action="store_true", help="STEER ablation: no inner transformer block")
+    p.add_argument("--no-otb", action="store_true",
+                   help="STEER ablation: no outer block; each agent decides from the state alone, not a_<i")
+    p.add_argument("--priority", choices=PRIORITIES, default="fixed",
+                   help="STEER's priority order: fixed (agent 0 leads), random per episode, or rotate (round robin)")
     p.add_argument("--eval-every", type=int, default=10, help="updates between greedy evaluations")
     p.add_argument("--every-sample", action="store_true",
                    help="compute the network on every sample, as the authors' code does, instead of once per "
@@ -135,6 +153,14 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
     return spec, cfg
 
 
+def net_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Network options from the flags; the ablations exist for STEER only."""
+    ablations = args.no_itb or args.no_otb or args.priority != "fixed"
+    if ablations and args.algo != "steer":
+        raise RLUsageError("--no-itb, --no-otb and --priority are STEER ablations; use them with --algo steer")
+    return {"state_token": args.state_token, "itb": not args.no_itb, "otb": not args.no_otb, "priority": args.priority}
+
+
 def configure_torch() -> None:
     """One thread (2 threads were 8x slower on the 2-core machine); no distribution argument checks
     (they are half the cost of a rollout step for these small networks; the math is unchanged)."""
@@ -150,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         spec, cfg = config_from_args(args)
         spec.task()  # fail early on a bad task
         for seed in seeds:
-            train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, {"state_token": args.state_token})
+            train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, net_options(args))
     except (RLUsageError, TaskError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
