@@ -4,7 +4,8 @@ Matrix games: one episode of the greedy joint policy (leader's argmax, then the 
 given it) through ``MatrixGame.greedy_joint_return``; the score is the mean return over agents and
 ``at_se`` says whether it is the Stackelberg equilibrium. Grid/allocation: greedy episodes on the
 evaluation instances (0..n-1, never used for training); score = mean return over agents, plus the
-task's success rate and steps.
+task's success rate and steps. Football: greedy episodes on games seeded apart from training; score =
+share of episodes in which we score.
 """
 
 from __future__ import annotations
@@ -43,7 +44,15 @@ def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
     return {**metrics, "score": float(returns.mean()), "success": float(outcomes[-1].success), "steps": float(len(outcomes))}
 
 
+FOOTBALL_EPISODES, FOOTBALL_EVAL_SEED = 32, 999
+"""Football: greedy episodes per evaluation (the authors' 32) and the games' seed (never trained on)."""
+
+
 def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10) -> dict[str, Any]:
+    if spec.kind == "football":
+        from rl_bridge.football.env import play_greedy
+
+        return play_greedy(algo.act, spec.scenario, FOOTBALL_EPISODES, FOOTBALL_EVAL_SEED)
     if spec.kind == "matrix":
         game = cast(MatrixGame, spec.task())
         result = game.greedy_joint_return(lambda view: [int(i) for i in greedy_indices(algo, view)])

@@ -3,6 +3,7 @@
     python -m rl_bridge.train --algo steer --game penalty --k -100 --seeds 0,1,2,3,4 --out runs/
     python -m rl_bridge.train --algo mappo --task grid --size 2x2 --difficulty easy --seeds 0 --out runs/
     python -m rl_bridge.train --algo steer --task alloc --agents 10 --seeds 0 --out runs/
+    python -m rl_bridge.train --algo steer --task football --scenario academy_3_vs_1_with_keeper --max-minutes 15 --seeds 0 --out runs/
 
 Each run goes to ``OUT/<task>/<label>/seed<N>/`` (see ``run_folder``). The seeds given are used
 exactly (torch, numpy and the environments are seeded from them), so any single run can be redone.
@@ -70,12 +71,15 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
             "env_steps": (update + 1) * cfg.n_envs * cfg.episode_length,
             "wall_s": round(time.perf_counter() - start, 3),
             "train_return": float(np.mean([f.returns.mean() for f in finished])) if finished else float("nan"),
+            "train_success": float(np.mean([f.success for f in finished])) if finished else float("nan"),
             "greedy_score": float("nan"),
             **stats,
         }
         if (update + 1) % eval_every == 0 or update + 1 == cfg.n_updates:
             row.update({k: v for k, v in evaluate(algo, spec).items() if not isinstance(v, str)})
         curve.append(row)
+        if cfg.max_minutes and row["wall_s"] >= 60 * cfg.max_minutes:
+            break
     final = {**evaluate(algo, spec), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
     config = RunConfig(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final)
@@ -110,7 +114,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--algo", required=True, choices=ALGOS)
     p.add_argument("--game", choices=GAMES, help="a STEER matrix game")
     p.add_argument("--k", type=float, default=0.0, help="Penalty's miscoordination cost (0, -100, -1000)")
-    p.add_argument("--task", choices=("grid", "alloc"), help="a shared task instead of a matrix game")
+    p.add_argument("--task", choices=("grid", "alloc", "football"), help="a shared task or football instead of a matrix game")
+    p.add_argument("--scenario", default="academy_3_vs_1_with_keeper", help="football: the academy scenario")
     p.add_argument("--size", default="2x2", help="grid size RxC")
     p.add_argument("--difficulty", default="easy", choices=("easy", "hard"))
     p.add_argument("--agents", type=int, default=10, help="allocation: number of agents")
@@ -121,6 +126,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--episode-length", type=int, help="steps per environment per update")
     p.add_argument("--entropy", type=float, help="entropy coefficient")
     p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--ppo-epochs", type=int, help="PPO epochs per update")
+    p.add_argument("--max-minutes", type=float, help="stop training after this many minutes of wall time (the run is still evaluated and saved)")
     p.add_argument("--leader-timescale", type=float, default=1.0,
                    help="[ours] scale agent i's policy loss by this ** (n-1-i); 1 = the authors' STEER")
     p.add_argument("--state-token", choices=("learned", "state"), default="learned", help="STEER's t_0")
@@ -142,11 +149,12 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
     if args.game is not None:
         spec = EnvSpec("matrix", game=args.game, k=args.k if args.game == "penalty" else 0.0)
     else:
-        spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents)
+        spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents,
+                       scenario=args.scenario if args.task == "football" else "")
     cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale,
                   distinct_inputs=not args.every_sample)
     overrides = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
-                 "entropy_coef": args.entropy, "lr": args.lr}
+                 "entropy_coef": args.entropy, "lr": args.lr, "ppo_epochs": args.ppo_epochs, "max_minutes": args.max_minutes}
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     if cfg.total_steps < 1 or cfg.n_envs < 1 or cfg.episode_length < 1 or args.eval_every < 1:
         raise RLUsageError("--steps, --n-envs, --episode-length and --eval-every must be >= 1")
@@ -174,7 +182,13 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
         seeds = parse_seeds(args.seeds)
         spec, cfg = config_from_args(args)
-        spec.task()  # fail early on a bad task
+        if spec.kind == "football":
+            from rl_bridge.football import SCENARIOS
+
+            if spec.scenario not in SCENARIOS:
+                raise RLUsageError(f"unknown football scenario {spec.scenario!r}; choose one of {', '.join(SCENARIOS)}")
+        else:
+            spec.task()  # fail early on a bad task
         for seed in seeds:
             train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, net_options(args))
     except (RLUsageError, TaskError) as err:
