@@ -17,9 +17,9 @@ import time
 import numpy as np
 import torch
 
-from rl_bridge.distill import StudentPolicy
+from rl_bridge.algorithms.student import StudentPolicy
+from rl_bridge.cli import configure_torch
 from rl_bridge.networks.steer import SteerNet, SteerShape
-from rl_bridge.train import configure_torch
 from tasks.catalog import grid_task
 
 

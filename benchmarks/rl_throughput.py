@@ -24,10 +24,11 @@ from dataclasses import replace
 
 from rl_bridge.algorithms import build
 from rl_bridge.algorithms.ppo import PPOConfig
+from rl_bridge.cli import configure_torch
 from rl_bridge.envs import EnvSpec
 from rl_bridge.policy_table import rollout_act
 from rl_bridge.rollout import collect
-from rl_bridge.train import configure_torch, train_run
+from rl_bridge.train import train_run
 
 AUTHORS_STEPS_PER_S = 2200.0
 """The authors' trainer, evaluation off (Coordination)."""

@@ -15,11 +15,11 @@ import time
 
 from rl_bridge.algorithms import build
 from rl_bridge.algorithms.ppo import PPOConfig
+from rl_bridge.cli import configure_torch
 from rl_bridge.envs import EnvSpec
 from rl_bridge.evaluate import evaluate
 from rl_bridge.policy_table import rollout_act
 from rl_bridge.rollout import collect
-from rl_bridge.train import configure_torch
 
 HOLD = 5
 

@@ -19,7 +19,7 @@ import torch
 
 from rl_bridge.algorithms import Algorithm
 from rl_bridge.errors import RLUsageError
-from rl_bridge.run_folder import RunConfig, find_runs, load_run
+from rl_bridge.run_folder import TrainingRecord, find_runs, load_run
 from tasks.base import Task
 from tasks.coordinator import Coordinator, Decision, StepMemory
 
@@ -31,7 +31,7 @@ KINDS = {"steer": ("steer",), "mappo": ("mappo",), "happo": ("happo",), "mat": (
 class PolicyCoordinator:
     """A trained policy deciding every agent's action from the task's array view."""
 
-    def __init__(self, name: str, policy: Algorithm, config: RunConfig, deterministic: bool = True, seed: int = 0):
+    def __init__(self, name: str, policy: Algorithm, config: TrainingRecord, deterministic: bool = True, seed: int = 0):
         self.name, self.policy, self.config, self.deterministic = name, policy, config, deterministic
         self.generator = torch.Generator().manual_seed(seed)
 

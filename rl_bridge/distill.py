@@ -18,19 +18,17 @@ import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-from torch.distributions import Categorical
 
 from rl_bridge.algorithms.steer import Steer
+from rl_bridge.algorithms.student import StudentPolicy
+from rl_bridge.cli import OneLineParser, configure_torch, number, refuse_overwrite, writable_folder
 from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
-from rl_bridge.networks.mlp import BatchedAgentMLP
 from rl_bridge.rollout import collect
-from rl_bridge.run_folder import RunConfig, load_run, save_run
-from rl_bridge.train import OneLineParser, configure_torch
+from rl_bridge.run_folder import TrainingRecord, load_run, save_run
 from tasks.base import TaskError
 
 
@@ -48,31 +46,6 @@ class DistillConfig:
     lr: float = 1e-3
     hidden: int = 64
     seed: int = 0
-
-
-class StudentPolicy:
-    """The students as a policy: each agent's MLP on its own observation; ``state`` is ignored."""
-
-    name = "student"
-
-    def __init__(self, n_agents: int, obs_dim: int, n_actions: int, hidden: int = 64, **_: Any):
-        self._shape = {"n_agents": n_agents, "obs_dim": obs_dim, "n_actions": n_actions, "hidden": hidden}
-        self.students = BatchedAgentMLP(n_agents, obs_dim, n_actions, hidden)
-
-    @torch.no_grad()
-    def act(self, obs: torch.Tensor, state: torch.Tensor | None, mask: torch.Tensor | None, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        dist = Categorical(logits=self.students(obs, mask))
-        actions = dist.probs.argmax(-1) if deterministic else dist.sample()
-        return actions, dist.log_prob(actions), torch.zeros(actions.shape)
-
-    def update(self, rollout: Any) -> dict[str, float]:
-        raise RLUsageError("students are trained by distillation, not PPO")
-
-    def modules(self) -> dict[str, torch.nn.Module]:
-        return {"students": self.students}
-
-    def shape(self) -> dict[str, Any]:
-        return dict(self._shape)
 
 
 def distill_loss(student_logp: torch.Tensor, teacher_logp: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor, variant: str, eta: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +67,7 @@ def distill_loss(student_logp: torch.Tensor, teacher_logp: torch.Tensor, actions
     return (rmse - eta * entropy).mean(), rmse.mean()
 
 
-def teacher_data(teacher: Steer, config: RunConfig, cfg: DistillConfig) -> dict[str, torch.Tensor]:
+def teacher_data(teacher: Steer, config: TrainingRecord, cfg: DistillConfig) -> dict[str, torch.Tensor]:
     """Roll out the teacher (sampling, as in training) and label every state with its log-policy."""
     env = config.env.vec_env(cfg.n_envs, cfg.seed)
     steps = max(1, cfg.teacher_steps // cfg.n_envs)
@@ -112,7 +85,7 @@ def argmax_agreement(student: StudentPolicy, data: dict[str, torch.Tensor]) -> f
     return float((actions == data["teacher_greedy"]).float().mean())
 
 
-def distill(teacher_dir: str | Path, cfg: DistillConfig, out: Path | None = None) -> tuple[StudentPolicy, RunConfig, list[dict[str, float]]]:
+def distill(teacher_dir: str | Path, cfg: DistillConfig, out: Path | None = None) -> tuple[StudentPolicy, TrainingRecord, list[dict[str, float]]]:
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     teacher, tconfig = load_run(teacher_dir)
@@ -146,14 +119,14 @@ def distill(teacher_dir: str | Path, cfg: DistillConfig, out: Path | None = None
         "teacher_dir": str(teacher_dir),
         "distill": asdict(cfg),
     }
-    config = RunConfig(algo="student", label=f"student-{cfg.variant}", env=tconfig.env, seed=cfg.seed,
+    config = TrainingRecord(algo="student", label=f"student-{cfg.variant}", env=tconfig.env, seed=cfg.seed,
                        shape=student.shape(), ppo=tconfig.ppo, final=final)
     if out is not None:
         save_distilled(out, student, config, curve)
     return student, config, curve
 
 
-def save_distilled(out: Path, student: StudentPolicy, config: RunConfig, curve: list[dict[str, float]]) -> None:
+def save_distilled(out: Path, student: StudentPolicy, config: TrainingRecord, curve: list[dict[str, float]]) -> None:
     import csv
 
     save_run(out, student, config, [])  # type: ignore[arg-type]
@@ -169,14 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teacher", required=True, type=Path, help="a STEER run folder")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--variant", choices=("sampled", "full"), default="sampled")
-    p.add_argument("--eta", type=float, default=DistillConfig.eta)
-    p.add_argument("--teacher-steps", type=int, default=DistillConfig.teacher_steps)
-    p.add_argument("--epochs", type=int, default=DistillConfig.epochs)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eta", type=number("--eta", low=0), default=DistillConfig.eta)
+    p.add_argument("--teacher-steps", type=number("--teacher-steps", low=1, whole=True), default=DistillConfig.teacher_steps)
+    p.add_argument("--epochs", type=number("--epochs", low=1, whole=True), default=DistillConfig.epochs)
+    p.add_argument("--seed", type=number("--seed", low=0, whole=True), default=0)
+    p.add_argument("--overwrite", action="store_true", help="replace a trained run already in --out (refused otherwise)")
     try:
         args = p.parse_args(argv)
-        if args.teacher_steps < 1 or args.epochs < 1:
-            raise RLUsageError("--teacher-steps and --epochs must be >= 1")
+        writable_folder(args.out)
+        if args.out.resolve() == args.teacher.resolve():
+            raise RLUsageError(f"--out {args.out} is the teacher's own folder; choose another --out")
+        if not args.overwrite:
+            refuse_overwrite([args.out])
         cfg = replace(DistillConfig(), variant=args.variant, eta=args.eta, teacher_steps=args.teacher_steps,
                       epochs=args.epochs, seed=args.seed)
         _, config, _ = distill(args.teacher, cfg, args.out)

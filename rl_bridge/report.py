@@ -49,8 +49,15 @@ def load_finals(roots: list[str]) -> list[dict[str, Any]]:
     from rl_bridge.run_folder import find_runs
 
     rows = []
+    llm_folders = 0
     for folder in find_runs(*roots):
-        data = json.loads((folder / "config.json").read_text())
+        try:
+            data = json.loads((folder / "config.json").read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise RLUsageError(f"{folder / 'config.json'} is not valid JSON ({err}); remove or restore that file") from None
+        if not isinstance(data, dict) or "algo" not in data:
+            llm_folders += "coordinator" in data if isinstance(data, dict) else 0
+            continue  # an LLM run folder (a sweep holds both kinds) or some other config.json
         if data["algo"] == "student":
             continue
         env = data["env"]
@@ -59,6 +66,9 @@ def load_finals(roots: list[str]) -> list[dict[str, Any]]:
             f"football_{env['scenario'].removeprefix('academy_')}" if env["kind"] == "football" else f"alloc_n{env['agents']}")
         rows.append({"task": name, "kind": env["kind"], "method": data.get("label", data["algo"]), "seed": data["seed"],
                      **data["final"], "budget": data["ppo"]["total_steps"]})
+    if not rows and llm_folders:
+        raise RLUsageError(f"{' '.join(roots)} holds {llm_folders} LLM run folder(s) and no training runs; "
+                           "report those with python -m llamac.run report")
     return rows
 
 
@@ -178,7 +188,7 @@ def print_rich(table: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rl_bridge.train import OneLineParser
+    from rl_bridge.cli import OneLineParser
 
     p: argparse.ArgumentParser = OneLineParser(prog="python -m rl_bridge.report", description=__doc__.splitlines()[0])
     p.add_argument("dirs", nargs="+", help="folders holding run folders")

@@ -22,7 +22,9 @@ from rl_bridge.errors import RLUsageError
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class TrainingRecord:
+    """What config.json records about one training run (not the LLM side's run config)."""
+
     algo: str
     label: str
     """Algorithm name plus our variants, e.g. ``steer`` or ``steer-lt0.1``."""
@@ -36,14 +38,14 @@ class RunConfig:
         return {**asdict(self), "env": asdict(self.env), "ppo": asdict(self.ppo)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+    def from_json(cls, data: dict[str, Any]) -> TrainingRecord:
         return cls(
             algo=data["algo"], label=data.get("label", data["algo"]), env=EnvSpec(**data["env"]), seed=data["seed"],
             shape=data["shape"], ppo=PPOConfig(**data["ppo"]), final=data.get("final", {}),
         )
 
 
-def save_run(folder: Path, algo: Algorithm, config: RunConfig, curve: list[dict[str, float]]) -> None:
+def save_run(folder: Path, algo: Algorithm, config: TrainingRecord, curve: list[dict[str, float]]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     torch.save({name: m.state_dict() for name, m in algo.modules().items()}, folder / "model.pt")
     (folder / "config.json").write_text(json.dumps(config.to_json(), indent=2))
@@ -75,16 +77,29 @@ def plot_curve(path: Path, curve: list[dict[str, float]], title: str) -> None:
     plt.close(fig)
 
 
-def load_run(folder: str | Path) -> tuple[Algorithm, RunConfig]:
+def load_run(folder: str | Path) -> tuple[Algorithm, TrainingRecord]:
     """Rebuild the trained algorithm of a run folder (for coordinators, distillation, reports)."""
     folder = Path(folder)
     if not (folder / "config.json").is_file() or not (folder / "model.pt").is_file():
         raise RLUsageError(f"{folder} is not a run folder (needs config.json and model.pt)")
-    config = RunConfig.from_json(json.loads((folder / "config.json").read_text()))
-    algo = build(config.algo, config.shape, config.ppo, config.seed)
-    states = torch.load(folder / "model.pt", weights_only=True)
-    for name, module in algo.modules().items():
-        module.load_state_dict(states[name])
+    try:
+        data = json.loads((folder / "config.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RLUsageError(f"{folder / 'config.json'} is not valid JSON ({err}); retrain or restore that file") from None
+    if isinstance(data, dict) and "coordinator" in data and "algo" not in data:
+        raise RLUsageError(f"{folder} is an LLM run folder (llamac), not a trained policy; point at an rl_bridge.train run")
+    try:
+        config = TrainingRecord.from_json(data)
+        algo = build(config.algo, config.shape, config.ppo, config.seed)
+    except (KeyError, TypeError, ValueError) as err:
+        raise RLUsageError(f"{folder / 'config.json'} does not describe a training run ({type(err).__name__}: {err})") from None
+    try:
+        states = torch.load(folder / "model.pt", weights_only=True)
+        for name, module in algo.modules().items():
+            module.load_state_dict(states[name])
+    except Exception as err:  # a torn or foreign file: pickle, zip and shape errors all land here
+        raise RLUsageError(f"{folder / 'model.pt'} cannot be loaded into a {config.algo} network "
+                           f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); retrain or restore that file") from None
     return algo, config
 
 

@@ -23,13 +23,14 @@ import torch
 
 from rl_bridge.algorithms import ALGOS, build
 from rl_bridge.algorithms.ppo import PPOConfig
+from rl_bridge.cli import OneLineParser, configure_torch, number, refuse_overwrite, writable_folder
 from rl_bridge.envs import EnvSpec
 from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
 from rl_bridge.policy_table import rollout_act
 from rl_bridge.priority import PRIORITIES, PriorityVecEnv
 from rl_bridge.rollout import collect
-from rl_bridge.run_folder import RunConfig, save_run
+from rl_bridge.run_folder import TrainingRecord, save_run
 from tasks.base import TaskError
 from tasks.matrix import GAMES
 
@@ -47,7 +48,12 @@ def run_label(algo: str, cfg: PPOConfig, net_options: dict[str, Any] | None = No
     return "-".join(parts)
 
 
-def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10, net_options: dict[str, Any] | None = None, log: bool = True) -> tuple[Any, RunConfig]:
+def run_folder(out: Path, spec: EnvSpec, label: str, seed: int) -> Path:
+    """Where one seed's run lands under ``--out``."""
+    return out / spec.name / label / f"seed{seed}"
+
+
+def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10, net_options: dict[str, Any] | None = None, log: bool = True) -> tuple[Any, TrainingRecord]:
     """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -82,21 +88,14 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
             break
     final = {**evaluate(algo, spec), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
-    config = RunConfig(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final)
+    config = TrainingRecord(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final)
     if out is not None:
-        folder = out / spec.name / label / f"seed{seed}"
+        folder = run_folder(out, spec, label, seed)
         save_run(folder, algo, config, curve)
         if log:
             print(f"{spec.name} {label} seed {seed}: greedy score {final['greedy_score']:.2f} "
                   f"({final['env_steps']} steps, {final['wall_s']:.0f} s) -> {folder}", flush=True)
     return algo, config
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Bad input: one line on stderr, exit 2 (argparse would print the usage block too)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise RLUsageError(message)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -113,22 +112,24 @@ def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="python -m rl_bridge.train", description="Train STEER or a baseline, one run per seed.")
     p.add_argument("--algo", required=True, choices=ALGOS)
     p.add_argument("--game", choices=GAMES, help="a STEER matrix game")
-    p.add_argument("--k", type=float, default=0.0, help="Penalty's miscoordination cost (0, -100, -1000)")
+    p.add_argument("--k", type=number("--k"), default=0.0, help="Penalty's miscoordination cost (0, -100, -1000)")
     p.add_argument("--task", choices=("grid", "alloc", "football"), help="a shared task or football instead of a matrix game")
     p.add_argument("--scenario", default="academy_3_vs_1_with_keeper", help="football: the academy scenario")
     p.add_argument("--size", default="2x2", help="grid size RxC")
     p.add_argument("--difficulty", default="easy", choices=("easy", "hard"))
-    p.add_argument("--agents", type=int, default=10, help="allocation: number of agents")
+    p.add_argument("--agents", type=number("--agents", low=1, whole=True), default=10, help="allocation: number of agents")
     p.add_argument("--seeds", default="0", help="comma-separated, used exactly, e.g. 0,1,2,3,4")
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--steps", type=int, help="total environment steps per run (default: per task)")
-    p.add_argument("--n-envs", type=int, help="environments stepped together")
-    p.add_argument("--episode-length", type=int, help="steps per environment per update")
-    p.add_argument("--entropy", type=float, help="entropy coefficient")
-    p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--ppo-epochs", type=int, help="PPO epochs per update")
-    p.add_argument("--max-minutes", type=float, help="stop training after this many minutes of wall time (the run is still evaluated and saved)")
-    p.add_argument("--leader-timescale", type=float, default=1.0,
+    p.add_argument("--overwrite", action="store_true", help="replace trained runs already in --out (refused otherwise)")
+    p.add_argument("--steps", type=number("--steps", low=1, whole=True), help="total environment steps per run (default: per task)")
+    p.add_argument("--n-envs", type=number("--n-envs", low=1, whole=True), help="environments stepped together")
+    p.add_argument("--episode-length", type=number("--episode-length", low=1, whole=True), help="steps per environment per update")
+    p.add_argument("--entropy", type=number("--entropy", low=0), help="entropy coefficient")
+    p.add_argument("--lr", type=number("--lr", low=0, low_open=True, high=1), help="learning rate")
+    p.add_argument("--ppo-epochs", type=number("--ppo-epochs", low=1, whole=True), help="PPO epochs per update")
+    p.add_argument("--max-minutes", type=number("--max-minutes", low=0, low_open=True),
+                   help="stop training after this many minutes of wall time (the run is still evaluated and saved)")
+    p.add_argument("--leader-timescale", type=number("--leader-timescale", low=0, low_open=True), default=1.0,
                    help="[ours] scale agent i's policy loss by this ** (n-1-i); 1 = the authors' STEER")
     p.add_argument("--state-token", choices=("learned", "state"), default="learned", help="STEER's t_0")
     p.add_argument("--no-itb", action="store_true", help="STEER ablation: no inner transformer block")
@@ -136,7 +137,7 @@ def parser() -> argparse.ArgumentParser:
                    help="STEER ablation: no outer block; each agent decides from the state alone, not a_<i")
     p.add_argument("--priority", choices=PRIORITIES, default="fixed",
                    help="STEER's priority order: fixed (agent 0 leads), random per episode, or rotate (round robin)")
-    p.add_argument("--eval-every", type=int, default=10, help="updates between greedy evaluations")
+    p.add_argument("--eval-every", type=number("--eval-every", low=1, whole=True), default=10, help="updates between greedy evaluations")
     p.add_argument("--every-sample", action="store_true",
                    help="compute the network on every sample, as the authors' code does, instead of once per "
                         "distinct input (same math, slower where inputs repeat, as in the matrix games)")
@@ -156,8 +157,10 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
     overrides = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
                  "entropy_coef": args.entropy, "lr": args.lr, "ppo_epochs": args.ppo_epochs, "max_minutes": args.max_minutes}
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
-    if cfg.total_steps < 1 or cfg.n_envs < 1 or cfg.episode_length < 1 or args.eval_every < 1:
-        raise RLUsageError("--steps, --n-envs, --episode-length and --eval-every must be >= 1")
+    per_update = cfg.n_envs * cfg.episode_length
+    if cfg.total_steps < per_update:
+        raise RLUsageError(f"--steps {cfg.total_steps} is less than one update's {per_update} steps "
+                           f"(--n-envs {cfg.n_envs} x --episode-length {cfg.episode_length}); raise --steps or lower those")
     return spec, cfg
 
 
@@ -169,19 +172,13 @@ def net_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"state_token": args.state_token, "itb": not args.no_itb, "otb": not args.no_otb, "priority": args.priority}
 
 
-def configure_torch() -> None:
-    """One thread (2 threads were 8x slower on the 2-core machine); no distribution argument checks
-    (they are half the cost of a rollout step for these small networks; the math is unchanged)."""
-    torch.set_num_threads(1)
-    torch.distributions.Distribution.set_default_validate_args(False)
-
-
 def main(argv: list[str] | None = None) -> int:
     configure_torch()
     try:
         args = parser().parse_args(argv)
         seeds = parse_seeds(args.seeds)
         spec, cfg = config_from_args(args)
+        options = net_options(args)
         if spec.kind == "football":
             from rl_bridge.football import SCENARIOS
 
@@ -189,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise RLUsageError(f"unknown football scenario {spec.scenario!r}; choose one of {', '.join(SCENARIOS)}")
         else:
             spec.task()  # fail early on a bad task
+        writable_folder(args.out)
+        if not args.overwrite:
+            refuse_overwrite([run_folder(args.out, spec, run_label(args.algo, cfg, options), seed) for seed in seeds])
         for seed in seeds:
-            train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, net_options(args))
+            train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, options)
     except (RLUsageError, TaskError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -53,7 +53,7 @@ def build(algo: str, shape: dict[str, Any], cfg: PPOConfig, seed: int = 0) -> Al
     if algo == "step":
         return STEP(pick(HyperShape), shape["state_dim"], cfg, seed)
     if algo == "student":
-        from rl_bridge.distill import StudentPolicy
+        from rl_bridge.algorithms.student import StudentPolicy
 
         return StudentPolicy(**shape)  # type: ignore[return-value]
     raise ValueError(f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")

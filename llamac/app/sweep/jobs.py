@@ -137,7 +137,7 @@ def policy_source(cell: Cell, out: Path, entries: dict[str, CoordinatorEntry], s
 
 
 def configure_torch_worker() -> None:
-    from rl_bridge.train import configure_torch
+    from rl_bridge.cli import configure_torch
 
     configure_torch()
 
