@@ -68,6 +68,7 @@ def test_football_env_is_reproducible_from_its_seed() -> None:
     assert np.array_equal(*traces)
 
 
+@pytest.mark.slow
 def test_short_steer_run_on_football_saves_a_run_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import rl_bridge.evaluate
     from rl_bridge.train import main
