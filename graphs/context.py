@@ -38,6 +38,14 @@ class CoordinatorConfig:
     revision call (otherwise the round goes to the assessor as with ``direct``). HMAS-2 agents are
     always asked."""
 
+    idle_actors: Literal["wait", "volunteer"] = field(default="wait", metadata={"knob": True, "llamac": True, "help": (
+        "LLaMAC actors the plan leaves idle: wait (the paper's: only the plan's agents confirm) or volunteer "
+        "the move their rule gate finds for a box in their own square (a rule-written line, counted in gate_fixes)")})
+    """Ours. ``volunteer``: in the first confirmation round, every agent the plan leaves idle whose task knows
+    a useful move for it (``Task.idle_move``) objects with that move, like a rule gate's fix; under
+    ``actor_gate="apply"`` it is added to the plan without a call. The small local model names a few agents
+    per step on a 4x8 grid; the rest then wait although their boxes could move."""
+
     answer_format: Literal["actions", "numbers"] = field(default="actions", metadata={"knob": True, "help": (
         "how a plan names actions: copied action strings (actions, the paper's) or each agent's action by its "
         "number in the doable list (numbers: about a third of the output tokens on the grids)")})
@@ -126,11 +134,14 @@ KNOBS: tuple[Knob, ...] = _knobs()
 
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"critics": "split", "actor_context": "shared", "actor_gate": "ask", "assessor": "always"},
-    "lean": {"critics": "merged", "actor_context": "shared", "actor_gate": "apply", "assessor": "on-disagreement"},
+    "lean": {"critics": "merged", "actor_context": "shared", "actor_gate": "apply", "assessor": "on-disagreement",
+             "answer_format": "numbers", "idle_actors": "volunteer"},
 }
 """LLaMAC presets (knob key -> value): ``paper`` is the authors' TripletCritic and actors, what the
 reproduction tables and cassettes use; ``lean`` is ours: one merged critic call, the assessor only when the
-critics disagree, actors that take their rule gate's fix (most executed lines are then the rules')."""
+critics disagree, actors that take their rule gate's fix (most executed lines are then the rules'), idle
+actors that volunteer their gate's move, and plans answered with action numbers (on Easy 2x4 #1: 74 instead of 131 output tokens per critic-pair call,
+results/llm_benchmarks.md)."""
 
 
 DEFAULT_PRESET = "lean"

@@ -1,4 +1,4 @@
-"""The one episode loop every coordinator runs in (design seam 2).
+"""The one episode loop every coordinator runs in.
 
 ::
 
@@ -234,7 +234,7 @@ def episode_summary(
     end_reason: str | None,
     steps: int,
 ) -> dict[str, Any]:
-    """The metrics of one episode (issue 5 item 5) plus the task's own."""
+    """The metrics of one episode plus the task's own."""
     c = {k: float(v) for k, v in counters.items()}
     summary: dict[str, Any] = {
         "episode": ctx.episode,

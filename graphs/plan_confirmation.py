@@ -44,6 +44,9 @@ def route_checked_plan(replan_node: str, gated: bool):
         plan = state["plan"]
         if state.get("round", 0) >= runtime.context.config.rounds_for(runtime.context.task) or not len(plan):
             return END
+        agents = list(plan.agents)
+        if gated and state.get("round", 0) == 0:
+            agents += volunteers(runtime.context, state["env_state"], plan)
         return [
             Send(
                 ACTOR,
@@ -57,16 +60,29 @@ def route_checked_plan(replan_node: str, gated: bool):
                     step=state["step"],
                 ),
             )
-            for agent in plan.agents
+            for agent in agents
         ]
 
     return route
+
+
+def volunteers(ctx: CoordinatorContext, env_state: object, plan: Plan) -> list[str]:
+    """The agents the plan leaves idle that have a useful move of their own (``idle_actors="volunteer"``)."""
+    idle_move = getattr(ctx.task, "idle_move", None)
+    if getattr(ctx.config, "idle_actors", "wait") != "volunteer" or idle_move is None:
+        return []
+    named = set(plan.agents)
+    return [a for a in ctx.task.agents if a not in named and idle_move(env_state, a) is not None]
 
 
 async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
     """One actor's plan confirmation: rule gate first (LLaMAC), the LLM only when it is needed."""
     ctx = runtime.context
     agent, plan = job["agent"], job["plan"]
+    if job["gated"] and agent not in plan.as_dict():  # a volunteer (see ``volunteers``)
+        move = ctx.task.idle_move(job["env_state"], agent)
+        text = f"the plan leaves {agent} idle; take {move}"
+        return {"objections": [Objection(agent, text, job["round"], "rule", move)]}
     if job["gated"]:
         verdict = ctx.task.rule_gate(job["env_state"], plan, agent)
         if isinstance(verdict, Agree):
@@ -109,12 +125,21 @@ def applied_fixes(raised: Sequence[Objection], plan: Plan, env_state: object, ct
 
     Only when every objection of the round is a rule fix (an LLM objection needs the assessor) and the
     patched plan passes the task's check (Grid Hard: two fixes may aim at one corner); else ``None``.
+    Volunteers' lines are optional: one that would break the check is left out, the rest are added.
     """
     if ctx.config.actor_gate != "apply" or any(o.fix is None for o in raised):
         return None
     fixes = {o.agent: o.fix for o in raised}
+    named = set(plan.agents)
     patched = Plan(tuple((agent, fixes.get(agent, action)) for agent, action in plan.assignments))
-    return None if ctx.task.validate_plan(env_state, patched) else patched
+    if ctx.task.validate_plan(env_state, patched):
+        return None
+    for o in raised:  # volunteers' lines, in agent order, each kept only if the plan still passes the check
+        if o.agent not in named:  # (Grid Hard: two squares share a corner, so two volunteers may aim at one)
+            longer = Plan(patched.assignments + ((o.agent, o.fix),))
+            if not ctx.task.validate_plan(env_state, longer):
+                patched = longer
+    return patched
 
 
 async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
@@ -135,7 +160,8 @@ async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContex
     if patched is not None:
         update["plan"] = patched
         update["fixed_round"] = this_round
-        update["counters"] = {"gate_fixes": len(raised)}
+        final = patched.as_dict()
+        update["counters"] = {"gate_fixes": sum(final.get(o.agent) == o.fix for o in raised)}
     elif raised:
         update["counters"] = {"objection_rounds": 1}  # a Feedback round (graphs.state.feedback)
         update["base_messages"] = list(state["base_messages"]) + [

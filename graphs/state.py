@@ -124,7 +124,7 @@ def decision_from(final: StepState) -> Decision:
         "suggestions": [s.text for s in final.get("suggestions", [])],
         "objections": [o.line() for o in final.get("objections", [])],
         "applied_fixes": [f"{o.agent}: {o.fix}" for o in final.get("objections", [])
-                          if o.fix is not None and o.round == final.get("fixed_round")],
+                          if o.fix is not None and o.round == final.get("fixed_round") and joint.get(o.agent) == o.fix],
         "plan_errors": [e.message() for e in final.get("plan_errors", ())],
     }
     return Decision(joint_action=joint, counters=counters, end_reason=end_reason, notes=notes)

@@ -1,7 +1,7 @@
 """Trained policies as coordinators: STEER, MAPPO (or any trained run) and distilled students.
 
 ``load_coordinator(kind, policy_dir, task)`` is what the CLI calls (lazily) for
-``--coordinator steer|mappo|happo|mat|step|student --policy RUN_DIR``. The coordinator reads ``task.arrays(state)``
+``--coordinator steer|mappo|happo|mat|step|student --policy RUN_DIR``. The coordinator reads the task's arrays through the run's observation encoding
 (observations, global state, action masks), picks the argmax joint action by default (sampling on
 request), and hands back ``task.actions_from_indices(...)``: the same strings every other coordinator
 sends, through the same episode loop, metrics and results files.
@@ -45,7 +45,7 @@ class PolicyCoordinator:
 
     async def decide(self, task: Task, state: Any, history: Sequence[StepMemory]) -> Decision:
         start = time.perf_counter()
-        idx = self.indices(task.arrays(state))
+        idx = self.indices(self.config.env.observe(task, state))
         return Decision(
             joint_action=task.actions_from_indices(state, idx),
             counters={"policy_calls": 1},
@@ -72,7 +72,7 @@ def load_coordinator(kind: str, policy_dir: str | Path, task: Task, deterministi
     policy, config = load_run(resolve_run(policy_dir))
     if config.algo not in KINDS[kind]:
         raise RLUsageError(f"--coordinator {kind} needs a {'/'.join(KINDS[kind])} run; {policy_dir} is {config.algo}")
-    view = task.arrays(task.initial_state())
+    view = config.env.observe(task, task.initial_state())
     n_agents, obs_dim = view.obs.shape
     wanted = (config.shape["n_agents"], config.shape["obs_dim"], config.shape["n_actions"])
     if (n_agents, obs_dim, view.mask.shape[1]) != wanted:

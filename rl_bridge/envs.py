@@ -13,12 +13,15 @@ from typing import Any
 import numpy as np
 
 from rl_bridge.errors import RLUsageError
+from rl_bridge.shaping import Shaping
 from rl_bridge.vec_env import MatrixVecEnv, TaskVecEnv, VecEnv
-from tasks.base import Task
+from tasks.base import ArrayView, Task
 
 TRAIN_SEED_OFFSET = 1_000_000
 """Grid/allocation training instances are drawn from seeds above this, away from the evaluation
 instances 0-9 (the golden instances)."""
+FRESH_SEED_OFFSET = 100
+"""Fresh evaluation instances: seeds 100, 101, ... (below the training seeds, apart from the golden ones)."""
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,22 @@ class EnvSpec:
     kind: str
     """``matrix``, ``grid``, ``alloc`` or ``football``."""
     game: str = ""
+    """A matrix game's name, or football's gfootball scenario (e.g. ``academy_3_vs_1_with_keeper``)."""
     k: float = 0.0
     size: str = "2x2"
     difficulty: str = "easy"
     agents: int = 10
-    scenario: str = ""
-    """Football: the gfootball academy scenario."""
+    observation: str = "task"
+    """What the policy reads (``rl_bridge.observations``): ``task`` (the task's own ``arrays``) or
+    ``targets`` (each agent's targets named, the same width for every grid size)."""
+    shaping: float = 0.0
+    """Scale of the potential-based shaping term the learner adds (``rl_bridge.shaping``); 0 = none."""
+
+    def observe(self, task: Task, state: Any) -> ArrayView:
+        """The arrays a policy trained on this spec reads (training, evaluation, coordinators alike)."""
+        from rl_bridge.observations import observe
+
+        return observe(self.observation, task, state)
 
     @property
     def name(self) -> str:
@@ -40,7 +53,7 @@ class EnvSpec:
         if self.kind == "grid":
             return f"grid_{self.difficulty}_{self.size}"
         if self.kind == "football":
-            return f"football_{self.scenario.removeprefix('academy_')}"
+            return f"football_{self.game.removeprefix('academy_')}"
         return f"alloc_n{self.agents}"
 
     def task(self, instance: int = 0) -> Task:
@@ -63,18 +76,27 @@ class EnvSpec:
             return grid_task(self.size, self.difficulty, seed=TRAIN_SEED_OFFSET + seed)
         return alloc_task(self.agents, TRAIN_SEED_OFFSET + seed)
 
-    def vec_env(self, n_envs: int, seed: int) -> VecEnv:
+    def fresh_task(self, k: int) -> Task:
+        """Fresh evaluation instance ``k``: a random instance no training run draws."""
+        from tasks.catalog import alloc_task, grid_task
+
+        if self.kind == "grid":
+            return grid_task(self.size, self.difficulty, seed=FRESH_SEED_OFFSET + k)
+        return alloc_task(self.agents, FRESH_SEED_OFFSET + k)
+
+    def vec_env(self, n_envs: int, seed: int, gamma: float = 0.99) -> VecEnv:
+        """``gamma``: the learner's discount, which potential-based shaping must use."""
         if self.kind == "football":
             from rl_bridge.football.env import FootballVecEnv
 
-            return FootballVecEnv(self.scenario, n_envs, seed)  # type: ignore[return-value]
+            return FootballVecEnv(self.game, n_envs, seed)  # type: ignore[return-value]
         if self.kind == "matrix":
             return MatrixVecEnv(self.task(), n_envs)  # type: ignore[arg-type]
 
         def draw(rng: np.random.Generator) -> Task:
             return self.training_task(int(rng.integers(0, 2**31 - 1)))
 
-        return TaskVecEnv(draw, n_envs, seed)
+        return TaskVecEnv(draw, n_envs, seed, observe=self.observe, shaping=Shaping(self.shaping, gamma))
 
     def ppo_defaults(self) -> dict[str, Any]:
         """Matrix games: the authors' settings (the PPOConfig defaults). Grid/alloc: ours."""

@@ -4,8 +4,7 @@ Matrix games: one episode of the greedy joint policy (leader's argmax, then the 
 given it) through ``MatrixGame.greedy_joint_return``; the score is the mean return over agents and
 ``at_se`` says whether it is the Stackelberg equilibrium. Grid/allocation: greedy episodes on the
 evaluation instances (0..n-1, never used for training); score = mean return over agents, plus the
-task's success rate and steps. Football: greedy episodes on games seeded apart from training; score =
-share of episodes in which we score.
+task's success rate and steps.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ def greedy_indices(algo: Algorithm, view: ArrayView) -> np.ndarray:
     return actions[0].numpy()
 
 
-def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
+def play_episode(algo: Algorithm, task: Task, spec: EnvSpec | None = None) -> dict[str, float]:
     """One greedy episode: mean return over agents, success, steps, plus the task's own metrics
     (``Task.episode_metrics``: e.g. allocation's normalised reward and regret)."""
     state = task.initial_state()
@@ -35,7 +34,8 @@ def play_episode(algo: Algorithm, task: Task) -> dict[str, float]:
     outcomes: list[Outcome] = []
     returns = np.zeros(len(task.agents))
     while not (outcomes and outcomes[-1].done) and len(outcomes) < task.step_limit:
-        out = task.step(state, task.actions_from_indices(state, greedy_indices(algo, task.arrays(state))))
+        view = task.arrays(state) if spec is None else spec.observe(task, state)
+        out = task.step(state, task.actions_from_indices(state, greedy_indices(algo, view)))
         returns += [out.rewards.get(a, 0.0) for a in task.agents]
         state = out.state
         states.append(state)
@@ -48,11 +48,15 @@ FOOTBALL_EPISODES, FOOTBALL_EVAL_SEED = 32, 999
 """Football: greedy episodes per evaluation (the authors' 32) and the games' seed (never trained on)."""
 
 
-def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10) -> dict[str, Any]:
+def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10, fresh: bool = False) -> dict[str, Any]:
+    """Greedy scores on the evaluation instances 0..n-1 (the golden grids), or with ``fresh`` on
+    ``n_instances`` random instances drawn from seeds no training run draws from. Football: greedy
+    episodes on games seeded apart from training (every evaluation is fresh there); score = share
+    of episodes in which we score."""
     if spec.kind == "football":
         from rl_bridge.football.env import play_greedy
 
-        return play_greedy(algo.act, spec.scenario, FOOTBALL_EPISODES, FOOTBALL_EVAL_SEED)
+        return play_greedy(algo.act, spec.game, FOOTBALL_EPISODES, FOOTBALL_EVAL_SEED)
     if spec.kind == "matrix":
         game = cast(MatrixGame, spec.task())
         result = game.greedy_joint_return(lambda view: [int(i) for i in greedy_indices(algo, view)])
@@ -61,7 +65,8 @@ def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10) -> dict[str,
             "at_se": float(result.at_se),
             "greedy_joint": f"{result.joints[-1][0]},{result.joints[-1][1]}",
         }
-    episodes = [play_episode(algo, spec.task(i)) for i in range(n_instances)]
+    tasks = [spec.fresh_task(i) if fresh else spec.task(i) for i in range(n_instances)]
+    episodes = [play_episode(algo, task, spec) for task in tasks]
     keys = [k for k in episodes[0] if all(k in e for e in episodes)]
     means = {k: float(np.nanmean([e[k] for e in episodes])) for k in keys}
     means["greedy_score"] = means.pop("score")

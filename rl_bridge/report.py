@@ -63,7 +63,7 @@ def load_finals(roots: list[str]) -> list[dict[str, Any]]:
         env = data["env"]
         name = (f"penalty_k{env['k']:g}" if env["game"] == "penalty" else env["game"]) if env["kind"] == "matrix" else (
             f"grid_{env['difficulty']}_{env['size']}" if env["kind"] == "grid" else
-            f"football_{env['scenario'].removeprefix('academy_')}" if env["kind"] == "football" else f"alloc_n{env['agents']}")
+            f"football_{env['game'].removeprefix('academy_')}" if env["kind"] == "football" else f"alloc_n{env['agents']}")
         rows.append({"task": name, "kind": env["kind"], "method": data.get("label", data["algo"]), "seed": data["seed"],
                      **data["final"], "budget": data["ppo"]["total_steps"]})
     if not rows and llm_folders:

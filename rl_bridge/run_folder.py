@@ -33,6 +33,8 @@ class TrainingRecord:
     shape: dict[str, Any]
     ppo: PPOConfig
     final: dict[str, Any]
+    recipe: dict[str, Any] | None = None
+    """The resolved recipe (``rl_bridge.recipes``) the run followed, if any."""
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "env": asdict(self.env), "ppo": asdict(self.ppo)}
@@ -42,6 +44,7 @@ class TrainingRecord:
         return cls(
             algo=data["algo"], label=data.get("label", data["algo"]), env=EnvSpec(**data["env"]), seed=data["seed"],
             shape=data["shape"], ppo=PPOConfig(**data["ppo"]), final=data.get("final", {}),
+            recipe=data.get("recipe"),
         )
 
 
@@ -51,7 +54,8 @@ def save_run(folder: Path, algo: Algorithm, config: TrainingRecord, curve: list[
     (folder / "config.json").write_text(json.dumps(config.to_json(), indent=2))
     if curve:
         with (folder / "curve.csv").open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(curve[-1].keys()))
+            columns = list(dict.fromkeys(key for row in curve for key in row))
+            writer = csv.DictWriter(f, fieldnames=columns, restval="")
             writer.writeheader()
             writer.writerows(curve)
         plot_curve(folder / "curve.png", curve, f"{config.label} on {config.env.name}, seed {config.seed}")

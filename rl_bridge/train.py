@@ -1,9 +1,11 @@
 """``python -m rl_bridge.train``: train one run per listed seed and save each in a run folder.
 
+    python -m rl_bridge.train --recipe grid-easy-2x4 --seeds 0 --out runs/          # a named recipe
+    python -m rl_bridge.train --recipe alloc-10 --algo mappo --seeds 0,1 --out runs/
     python -m rl_bridge.train --algo steer --game penalty --k -100 --seeds 0,1,2,3,4 --out runs/
     python -m rl_bridge.train --algo mappo --task grid --size 2x2 --difficulty easy --seeds 0 --out runs/
     python -m rl_bridge.train --algo steer --task alloc --agents 10 --seeds 0 --out runs/
-    python -m rl_bridge.train --algo steer --task football --scenario academy_3_vs_1_with_keeper --max-minutes 15 --seeds 0 --out runs/
+    python -m rl_bridge.train --algo steer --task football --scenario academy_3_vs_1_with_keeper --budget-minutes 15 --seeds 0 --out runs/
 
 Each run goes to ``OUT/<task>/<label>/seed<N>/`` (see ``run_folder``). The seeds given are used
 exactly (torch, numpy and the environments are seeded from them), so any single run can be redone.
@@ -29,6 +31,7 @@ from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
 from rl_bridge.policy_table import rollout_act
 from rl_bridge.priority import PRIORITIES, PriorityVecEnv
+from rl_bridge.recipes import Recipe, recipe, shipped_policy
 from rl_bridge.rollout import collect
 from rl_bridge.run_folder import TrainingRecord, save_run
 from tasks.base import TaskError
@@ -53,16 +56,30 @@ def run_folder(out: Path, spec: EnvSpec, label: str, seed: int) -> Path:
     return out / spec.name / label / f"seed{seed}"
 
 
-def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10, net_options: dict[str, Any] | None = None, log: bool = True) -> tuple[Any, TrainingRecord]:
-    """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config)."""
+def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10,
+              net_options: dict[str, Any] | None = None, log: bool = True, budget_s: float | None = None,
+              recipe: dict[str, Any] | None = None, evaluate_at_end: bool = True,
+              init_from: Path | None = None) -> tuple[Any, TrainingRecord]:
+    """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config).
+
+    ``budget_s`` stops training at the first update that ends past that many seconds of wall time;
+    ``recipe`` (the resolved recipe, if the run follows one) is recorded in config.json;
+    ``evaluate_at_end=False`` (quick tests) skips the greedy evaluations after the last update;
+    ``init_from`` (a run folder) warm-starts the network (``warm_start``: a curriculum over sizes)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
-    env = spec.vec_env(cfg.n_envs, seed)
+    env = spec.vec_env(cfg.n_envs, seed, cfg.gamma)
     priority = (net_options or {}).get("priority", "fixed")
     if priority != "fixed":
         env = PriorityVecEnv(env, priority, seed)
     shape = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions, **(net_options or {})}
     algo = build(algo_name, shape, cfg, seed)
+    if init_from is not None:
+        from rl_bridge.warm_start import warm_start
+
+        kept = warm_start(algo, init_from)
+        if log:
+            print(f"  warm start from {init_from}" + (f"; fresh: {', '.join(kept)}" if kept else ""), flush=True)
     label = run_label(algo_name, cfg, net_options)
     current = env.reset(seed)
     curve: list[dict[str, Any]] = []
@@ -77,25 +94,69 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
             "env_steps": (update + 1) * cfg.n_envs * cfg.episode_length,
             "wall_s": round(time.perf_counter() - start, 3),
             "train_return": float(np.mean([f.returns.mean() for f in finished])) if finished else float("nan"),
-            "train_success": float(np.mean([f.success for f in finished])) if finished else float("nan"),
             "greedy_score": float("nan"),
             **stats,
         }
-        if (update + 1) % eval_every == 0 or update + 1 == cfg.n_updates:
+        if spec.kind != "matrix":
+            row["train_success"] = float(np.mean([f.success for f in finished])) if finished else float("nan")
+        over_budget = budget_s is not None and row["wall_s"] >= budget_s
+        last = update + 1 == cfg.n_updates or over_budget
+        if (update + 1) % eval_every == 0 or (last and evaluate_at_end):
             row.update({k: v for k, v in evaluate(algo, spec).items() if not isinstance(v, str)})
+            if log and out is not None and spec.kind != "matrix":
+                print(f"  {spec.name} {label} seed {seed}: {row['env_steps']} steps, {row['wall_s']:.0f} s, "
+                      f"greedy score {row['greedy_score']:.2f}, success {row.get('success', float('nan')):.0%}", flush=True)
         curve.append(row)
-        if cfg.max_minutes and row["wall_s"] >= 60 * cfg.max_minutes:
+        if over_budget:
             break
-    final = {**evaluate(algo, spec), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
+    final = {**(evaluate(algo, spec) if evaluate_at_end else {}), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
-    config = TrainingRecord(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final)
+    if spec.kind not in ("matrix", "football") and evaluate_at_end:
+        final["fresh"] = {k: v for k, v in evaluate(algo, spec, fresh=True).items() if not isinstance(v, str)}
+    if init_from is not None:
+        final["warm_start"] = str(init_from)
+    config = TrainingRecord(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final,
+                            recipe=recipe)
     if out is not None:
         folder = run_folder(out, spec, label, seed)
         save_run(folder, algo, config, curve)
         if log:
-            print(f"{spec.name} {label} seed {seed}: greedy score {final['greedy_score']:.2f} "
+            solved = f", success {final['success']:.0%} golden / {final['fresh']['success']:.0%} fresh" if "fresh" in final else ""
+            print(f"{spec.name} {label} seed {seed}: greedy score {final.get('greedy_score', float('nan')):.2f}{solved} "
                   f"({final['env_steps']} steps, {final['wall_s']:.0f} s) -> {folder}", flush=True)
     return algo, config
+
+
+def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | None = None,
+                 overrides: dict[str, Any] | None = None, budget_s: float | None = None,
+                 eval_every: int = 10, log: bool = True, evaluate_at_end: bool = True) -> tuple[Any, Any]:
+    """Train one seed of a recipe; ``overrides`` replace PPO settings (tiny budgets in tests),
+    ``budget_s`` the recipe's wall-time budget. Returns (algorithm, RunConfig)."""
+    r = which if isinstance(which, Recipe) else recipe(which, algo)
+    cfg = replace(r.ppo_config(), **(overrides or {}))
+    budget = r.budget_minutes * 60 if budget_s is None else budget_s
+    init_from = None
+    if r.warm_start is not None:
+        init_from = shipped_policy(r.warm_start, r.algo, seed) or shipped_policy(r.warm_start, r.algo, 0)
+        if init_from is None and log:
+            print(f"  no {r.algo} policy of {r.warm_start} is shipped: training {r.name} from scratch", flush=True)
+    return train_run(r.algo, r.env_spec(), seed, cfg, out, eval_every, dict(r.network), log=log,
+                     budget_s=budget, recipe=r.model_dump(mode="json"), evaluate_at_end=evaluate_at_end,
+                     init_from=init_from)
+
+
+def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None = None) -> Path:
+    """A trained policy for the recipe: the shipped one, else one trained now under ``out``."""
+    shipped = shipped_policy(name, algo, seed)
+    if shipped is not None:
+        return shipped
+    if out is None:
+        raise RLUsageError(f"no {algo} policy is shipped for recipe {name} seed {seed}; give a folder to train one in")
+    r = recipe(name, algo)
+    folder = out / r.env_spec().name / algo / f"seed{seed}"
+    if not (folder / "model.pt").is_file():
+        train_recipe(r, seed, out, log=False)
+    return folder
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -110,7 +171,10 @@ def parse_seeds(text: str) -> list[int]:
 
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="python -m rl_bridge.train", description="Train STEER or a baseline, one run per seed.")
-    p.add_argument("--algo", required=True, choices=ALGOS)
+    p.add_argument("--recipe", help="a named recipe (rl_bridge/recipes.toml): task, encoding, shaping, "
+                   "network, PPO settings and budget; --steps etc. still override it")
+    p.add_argument("--algo", choices=ALGOS, help="the algorithm (a recipe's default: steer)")
+    p.add_argument("--budget-minutes", type=number("--budget-minutes", low=0, low_open=True), help="stop training after this much wall time (a recipe's own by default)")
     p.add_argument("--game", choices=GAMES, help="a STEER matrix game")
     p.add_argument("--k", type=number("--k"), default=0.0, help="Penalty's miscoordination cost (0, -100, -1000)")
     p.add_argument("--task", choices=("grid", "alloc", "football"), help="a shared task or football instead of a matrix game")
@@ -126,12 +190,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--episode-length", type=number("--episode-length", low=1, whole=True), help="steps per environment per update")
     p.add_argument("--entropy", type=number("--entropy", low=0), help="entropy coefficient")
     p.add_argument("--lr", type=number("--lr", low=0, low_open=True, high=1), help="learning rate")
-    p.add_argument("--ppo-epochs", type=number("--ppo-epochs", low=1, whole=True), help="PPO epochs per update")
-    p.add_argument("--max-minutes", type=number("--max-minutes", low=0, low_open=True),
-                   help="stop training after this many minutes of wall time (the run is still evaluated and saved)")
     p.add_argument("--leader-timescale", type=number("--leader-timescale", low=0, low_open=True), default=1.0,
                    help="[ours] scale agent i's policy loss by this ** (n-1-i); 1 = the authors' STEER")
     p.add_argument("--state-token", choices=("learned", "state"), default="learned", help="STEER's t_0")
+    p.add_argument("--ppo-epochs", type=number("--ppo-epochs", low=1, whole=True), help="PPO epochs per update")
     p.add_argument("--no-itb", action="store_true", help="STEER ablation: no inner transformer block")
     p.add_argument("--no-otb", action="store_true",
                    help="STEER ablation: no outer block; each agent decides from the state alone, not a_<i")
@@ -144,24 +206,52 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def ppo_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    given = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
+             "entropy_coef": args.entropy, "lr": args.lr, "ppo_epochs": args.ppo_epochs}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
+    if args.algo is None:
+        raise RLUsageError("give --algo (or --recipe NAME)")
     if (args.game is None) == (args.task is None):
         raise RLUsageError("give exactly one of --game or --task")
     if args.game is not None:
         spec = EnvSpec("matrix", game=args.game, k=args.k if args.game == "penalty" else 0.0)
     else:
         spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents,
-                       scenario=args.scenario if args.task == "football" else "")
+                       game=args.scenario if args.task == "football" else "")
     cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale,
                   distinct_inputs=not args.every_sample)
-    overrides = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
-                 "entropy_coef": args.entropy, "lr": args.lr, "ppo_epochs": args.ppo_epochs, "max_minutes": args.max_minutes}
-    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    cfg = replace(cfg, **ppo_overrides(args))
+    check_one_update(cfg)
+    return spec, cfg
+
+
+def check_one_update(cfg: PPOConfig) -> None:
     per_update = cfg.n_envs * cfg.episode_length
     if cfg.total_steps < per_update:
         raise RLUsageError(f"--steps {cfg.total_steps} is less than one update's {per_update} steps "
                            f"(--n-envs {cfg.n_envs} x --episode-length {cfg.episode_length}); raise --steps or lower those")
-    return spec, cfg
+
+
+def train_recipes(args: argparse.Namespace, seeds: list[int]) -> int:
+    if args.game is not None or args.task is not None:
+        raise RLUsageError("--recipe names the task itself; drop --game/--task")
+    r = recipe(args.recipe, args.algo)
+    overrides = ppo_overrides(args)
+    check_one_update(replace(r.ppo_config(), **overrides))
+    if args.budget_minutes is not None and args.budget_minutes <= 0:
+        raise RLUsageError("--budget-minutes must be positive")
+    writable_folder(args.out)
+    label = run_label(r.algo, r.ppo_config())
+    if not args.overwrite:
+        refuse_overwrite([run_folder(args.out, r.env_spec(), label, seed) for seed in seeds])
+    budget = None if args.budget_minutes is None else args.budget_minutes * 60
+    for seed in seeds:
+        train_recipe(r, seed, args.out, overrides=overrides, budget_s=budget, eval_every=args.eval_every)
+    return 0
 
 
 def net_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -177,20 +267,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
         seeds = parse_seeds(args.seeds)
+        if args.recipe is not None:
+            return train_recipes(args, seeds)
         spec, cfg = config_from_args(args)
         options = net_options(args)
         if spec.kind == "football":
             from rl_bridge.football import SCENARIOS
 
-            if spec.scenario not in SCENARIOS:
-                raise RLUsageError(f"unknown football scenario {spec.scenario!r}; choose one of {', '.join(SCENARIOS)}")
+            if spec.game not in SCENARIOS:
+                raise RLUsageError(f"unknown football scenario {spec.game!r}; choose one of {', '.join(SCENARIOS)}")
         else:
             spec.task()  # fail early on a bad task
         writable_folder(args.out)
         if not args.overwrite:
             refuse_overwrite([run_folder(args.out, spec, run_label(args.algo, cfg, options), seed) for seed in seeds])
+        budget = None if args.budget_minutes is None else args.budget_minutes * 60
         for seed in seeds:
-            train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, options)
+            train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, options, budget_s=budget)
     except (RLUsageError, TaskError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -9,7 +9,9 @@ Two adapters over the shared task objects, both with the same face (``reset``/``
   stacks their ``arrays`` views; the dynamics are exactly the ones the LLM coordinators see.
 
 Finished episodes reset automatically; their per-agent returns (and success) are collected in
-``finished`` so trainers can log training curves.
+``finished`` so trainers can log training curves. ``TaskVecEnv`` may read the states through another
+observation encoding (``rl_bridge.observations``) and hand the learner shaped rewards
+(``rl_bridge.shaping``); ``finished`` always holds the environment's own returns.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import Task
+from rl_bridge.shaping import Shaping
+from tasks.base import ArrayView, Task
 from tasks.matrix import MatrixGame
 
 
@@ -79,12 +82,16 @@ class TaskVecEnv:
     episode ends, so training never sees only one layout.
     """
 
-    def __init__(self, make_task: Callable[[np.random.Generator], Task], n_envs: int, seed: int = 0):
+    def __init__(self, make_task: Callable[[np.random.Generator], Task], n_envs: int, seed: int = 0,
+                 observe: Callable[[Task, Any], ArrayView] | None = None, shaping: Shaping | None = None):
         self.make_task, self.n_envs = make_task, n_envs
+        self.observe = observe or (lambda task, state: task.arrays(state))
+        self.shaping = shaping or Shaping()
         self.rng = np.random.default_rng(seed)
         probe = make_task(np.random.default_rng(seed))
+        view = self.observe(probe, probe.initial_state())
         self.n_agents, self.n_actions = len(probe.agents), probe.n_actions
-        self.obs_dim, self.state_dim = probe.obs_dim, probe.state_dim
+        self.obs_dim, self.state_dim = view.obs.shape[1], view.state.shape[0]
         self.finished: list[EpisodeEnd] = []
 
     def reset(self, seed: int | None = None) -> Arrays:
@@ -97,7 +104,7 @@ class TaskVecEnv:
         return self._arrays()
 
     def _arrays(self) -> Arrays:
-        views = [task.arrays(state) for task, state in zip(self.tasks, self.states, strict=True)]
+        views = [self.observe(task, state) for task, state in zip(self.tasks, self.states, strict=True)]
         return Arrays(
             obs=np.stack([v.obs for v in views]).astype(np.float32),
             state=np.stack([v.state for v in views]).astype(np.float32),
@@ -105,12 +112,14 @@ class TaskVecEnv:
         )
 
     def step(self, actions: np.ndarray) -> tuple[Arrays, np.ndarray, np.ndarray]:
+        """The learner's rewards (the environment's, plus the shaping term if any) and dones."""
         rewards = np.zeros((self.n_envs, self.n_agents), dtype=np.float32)
         done = np.zeros(self.n_envs, dtype=bool)
         for e, (task, state) in enumerate(zip(self.tasks, self.states, strict=True)):
             out = task.step(state, task.actions_from_indices(state, actions[e]))
-            rewards[e] = [out.rewards.get(agent, 0.0) for agent in task.agents]
-            self.returns[e] += rewards[e]
+            own = np.array([out.rewards.get(agent, 0.0) for agent in task.agents], dtype=np.float32)
+            self.returns[e] += own
+            rewards[e] = own + self.shaping.term(task, state, out.state, out.done)
             self.lengths[e] += 1
             done[e] = out.done
             if out.done:

@@ -14,7 +14,7 @@ PYTHON=${PYTHON:-.venv/bin/python}
 for scenario in academy_pass_and_shoot_with_keeper academy_3_vs_1_with_keeper academy_counterattack_easy; do
   task="$out/football_${scenario#academy_}"
   [ -f "$task/steer/seed0/config.json" ] || "$PYTHON" -m rl_bridge.train --algo steer --task football \
-    --scenario "$scenario" --seeds 0 --max-minutes "$minutes" --eval-every 1000000 --out "$out"
+    --scenario "$scenario" --seeds 0 --budget-minutes "$minutes" --eval-every 1000000 --out "$out"
   [ -f "$task/student-sampled/seed0/config.json" ] || "$PYTHON" -m rl_bridge.distill --teacher "$task/steer/seed0" \
     --out "$task/student-sampled/seed0" --n-envs 8 --teacher-steps 16000
 done

@@ -238,6 +238,23 @@ class GridEasy(GridTask):
         return Suspicious(f"the plan does not bring {e.item} closer to a {e.item[4:]} target "
                           f"(distance {before} -> {after})", self._better_move(e.cell, e.item, targets, before))
 
+    def idle_move(self, state: GridState, agent: AgentId) -> str | None:
+        """The move an agent the plan left idle could make itself (LLaMAC's ``idle_actors="volunteer"``):
+        a box of its square matched with a target there, else a box carried strictly closer to its nearest
+        target; ``None`` when no box of its square can get closer."""
+        cell = self._agent_index[agent]
+        boxes = [it for it in state.places[cell] if it.startswith("box_")]
+        moves = []
+        for box in dict.fromkeys(boxes):
+            targets = self.target_cells(state, box[4:])
+            if not targets:
+                continue
+            before = min(self.distance(cell, t) for t in targets)
+            move = self._better_move(cell, box, targets, before)
+            if move is not None:
+                moves.append((before, move))
+        return min(moves)[1] if moves else None
+
     def _better_move(self, cell: int, box: str, targets: Sequence[int], before: int) -> str | None:
         """The same box's move that beats carrying it astray (``before``: its distance to the nearest of
         ``targets``): its match when a target of its colour is in its square, else the first neighbour

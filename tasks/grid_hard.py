@@ -209,6 +209,29 @@ class GridHard(HardRules, GridTask):
                               f"(distance {before} -> {planned})", self.place_action(e.item, best))
         return Agree()
 
+    def idle_move(self, state: GridState, agent: AgentId) -> str | None:
+        """The move an agent the plan left idle could make itself (LLaMAC's ``idle_actors="volunteer"``):
+        a box on a corner of its square matched with a target in the square, else a box carried to the free
+        corner of its square nearest a target, when that is strictly closer; ``None`` otherwise."""
+        cell = self._agent_index[agent]
+        best: tuple[float, str] | None = None
+        for k in self.corners_of(cell):
+            if len(state.places[k]) != 1 or not state.places[k][0].startswith("box_"):
+                continue
+            box = state.places[k][0]
+            if f"target_{box[4:]}" in state.places[cell]:
+                return f"move({box}, target_{box[4:]})"
+            targets = self.target_centres(state, box[4:])
+            if not targets:
+                continue
+            before = self.nearest(self.corner_xy(k), targets)
+            for c in self.corners_of(cell):
+                if c != k and not state.places[c]:
+                    after = self.nearest(self.corner_xy(c), targets)
+                    if after < before and (best is None or after - before < best[0]):
+                        best = (after - before, self.place_action(box, self.corner_xy(c)))
+        return best[1] if best else None
+
     def rules_text(self) -> str:
         return (f"Grid Transportation (hard): a {self.rows}x{self.cols} grid of squares with one agent at "
                 "each square's centre (Agent[0.5, 1.5] sits in square[0.5, 1.5]). Boxes lie on square "

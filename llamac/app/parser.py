@@ -63,8 +63,9 @@ def add_knob_flags(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--preset", choices=tuple(PRESETS), default=None,
                    help=f"LLaMAC's knobs together (default: {DEFAULT_PRESET}): lean (ours: one merged critic call, the "
-                        "assessor only when the critics disagree, actors that take their rule gate's fix, so most "
-                        "executed moves are the rules'; solves the grids with the small local model) or paper (the "
+                        "assessor only when the critics disagree, actors that take their rule gate's fix and idle actors that "
+                        "volunteer their gate's move, so most executed moves are the rules'; plans answered with "
+                        "action numbers; solves the grids with the small local model) or paper (the "
                         "authors' TripletCritic and actors); a single knob flag overrides its value")
     for knob in KNOBS:
         default = knob.default_help or f"{knob.default}, or the preset's"

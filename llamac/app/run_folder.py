@@ -11,7 +11,7 @@ Layout (one folder per run)::
       .lock                    held by the process running the run (``RunFolder.locked``)
       summary.json             the run: one row per finished episode + aggregates
       episodes/000/steps.jsonl one JSON line per environment step (or stopped decision)
-      episodes/000/summary.json one summary per episode (the metrics of issue 5 item 5)
+      episodes/000/summary.json one summary per episode (the metrics of the papers' tables)
 
 Why per-episode folders: an episode is the unit of resume; its steps file can be cut back to the
 last checkpointed step without touching the other episodes.

@@ -60,7 +60,7 @@ def labelled(messages: list[ChatMessage], role: str, agent: str | None) -> list[
     """The messages with ``[role=... agent=...]`` as the last line of the last message.
 
     Last, not first: the part shared by the roles of a step comes first so prefix caches reuse it
-    (spec section 4); the label still makes concurrent requests distinct in logs and cassettes.
+    (the label still makes concurrent requests distinct in logs and cassettes).
     """
     if not messages:
         raise ValueError("a call needs at least one message")
@@ -127,7 +127,7 @@ class LLMGateway:
         extra_body: dict[str, Any] | None = None
         if self._endpoint == "llama_cpp":
             # llama-cpp-python ignores max_completion_tokens and defaults repeat_penalty to 1.1,
-            # which flipped the 0.5B model's plans (../shared/local-model.md).
+            # which flipped the 0.5B model's plans (docs/local_model.md).
             extra_body = {"repeat_penalty": 1.0, "max_tokens": s.max_output_tokens}
         return ChatOpenAI(
             model=name,

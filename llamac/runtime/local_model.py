@@ -4,7 +4,7 @@
 ``LocalModelServer`` starts ``python -m llama_cpp.server`` on a free loopback port as a child
 process, waits until it answers and stops it on exit (also on Ctrl-C), or just uses a server already
 running at ``LLAMAC_LOCAL_URL``. The server settings follow what was measured on two shared cores
-(../shared/local-model.md): one thread, no interrupted requests, requests queue at the server.
+(docs/local_model.md): one thread, no interrupted requests, requests queue at the server.
 
     python -m llamac.runtime.local_model prepare [--quiet] [--model qwen-0.5b|qwen-1.5b]
     python -m llamac.runtime.local_model serve [--model ...] [--port 8765]

@@ -44,9 +44,6 @@ class PPOConfig:
     leader_timescale: float = 1.0
     """[ours] Agent i's policy loss is scaled by ``leader_timescale ** (n - 1 - i)``: below 1 the
     leaders learn slower than their followers (two-timescale Stackelberg learning). 1 = the authors'."""
-    max_minutes: float = 0.0
-    """Wall-clock cap on the training loop (0: none); a capped run stops after the update that
-    crosses it, is evaluated and saved as usual, and records the steps it reached."""
     distinct_inputs: bool = True
     """[ours] Compute once per *distinct* network input. Update: the joint teacher-forced pass runs
     once per distinct (obs, state, mask, joint action) of a minibatch and is gathered back to every

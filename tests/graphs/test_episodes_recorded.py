@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from graphs.context import HMAS2Config, LLaMACConfig
+from graphs.context import HMAS2Config, LLaMACConfig, coordinator_config, resolve_knobs
 from graphs.episode import EpisodeContext, play_episode
 from graphs.hmas2 import HMAS2Coordinator
 from graphs.llamac import LLaMACCoordinator
@@ -119,9 +119,9 @@ async def test_recorded_episode(coordinator: str, task_key: str, recorded_settin
         assert any("planner" in r for r in roles) and not any("critic" in r for r in roles)
 
 
-LEAN = LLaMACConfig(critics="merged", actor_gate="apply", assessor="on-disagreement")
-"""The fewest calls LLaMAC makes: one critic-pair call, the assessor only when the two plans differ, and
-actors that take their rule gate's fix themselves."""
+LEAN = coordinator_config("llamac", resolve_knobs("llamac", "lean", {}))
+"""The lean preset (what the main job runs): one critic-pair call, the assessor only when the two plans differ,
+actors that take their rule gate's fix themselves, idle actors that volunteer, plans answered with numbers."""
 
 
 @pytest.mark.vcr

@@ -10,7 +10,7 @@ from graphs.context import LLaMACConfig
 from graphs.llamac import LLaMACCoordinator, build_llamac_graph
 from graphs.syntax_check import plan_schema
 from llamac.runtime.contract import Role
-from tasks.base import Agree, DirectFeedback, PlanError, PlanErrorKind, Suspicious
+from tasks.base import Agree, DirectFeedback, Plan, PlanError, PlanErrorKind, Suspicious
 from tasks.coordinator import Coordinator
 from tests.graphs.scripted_gateway import scripted_gateway
 from tests.graphs.toy_task import ToyLineTask
@@ -345,3 +345,53 @@ async def test_a_blamed_line_is_not_offered_again_in_the_repair_call():
     assert first.schema["properties"]["Agent[0]"]["enum"] == ["step", "wait"]
     assert repair.schema["properties"]["Agent[0]"]["enum"] == ["wait"]
     assert dict(decision.joint_action) == json.loads(ONE_WAITS) and decision.counters["feedback"] == 1
+
+
+async def test_idle_actors_volunteer_their_gate_move_under_apply():
+    """On Easy 4x8 a one-line plan leaves 31 agents idle: volunteers add their own moves without a call."""
+    from tasks.grid_easy import GridEasy
+
+    task = GridEasy.from_instance(4, 8, 0)
+    state = task.initial_state()
+    doable = task.doable(state)
+    first = next(a for a in task.agents if task.idle_move(state, a) is not None)
+    one = json.dumps({first: task.idle_move(state, first)})
+    keen = [a for a in task.agents if task.idle_move(state, a) is not None]
+    assert len(keen) > 1
+
+    async def run(**config):
+        gw = scripted_gateway(answers(critic=one, assessor=(one,)))
+        coordinator = LLaMACCoordinator(gw, LLaMACConfig(critics="merged", assessor="on-disagreement", **config))
+        return gw, await coordinator.decide(task, state, [])
+
+    gw, waited = await run(actor_gate="apply")
+    assert dict(waited.joint_action) == {first: task.idle_move(state, first)}
+    gw, keen_plan = await run(actor_gate="apply", idle_actors="volunteer")
+    joint = dict(keen_plan.joint_action)
+    assert sorted(joint) == sorted(keen) and all(joint[a] in doable[a] for a in joint)
+    assert keen_plan.counters["llm_calls"] == 1 and not gw.of(Role.ACTOR)  # the pair only: no actor, no revision
+    assert keen_plan.counters["gate_fixes"] == len(keen) - 1 and keen_plan.counters["plan_lines"] == len(keen)
+    # under "direct" the volunteers object and the assessor revises (one more call)
+    gw, direct = await run(actor_gate="direct", idle_actors="volunteer")
+    assert len(gw.of(Role.ASSESSOR)) == 1 and "leaves" in gw.of(Role.ASSESSOR)[0].messages[-1].content
+    assert direct.counters["feedback"] == 1 and direct.counters["gate_fixes"] == 0
+
+
+async def test_volunteers_never_break_the_plan_on_hard_grids():
+    """Grid Hard squares share corners: volunteers that would collide are left out, the rest are added."""
+    from tasks.grid_hard import GridHard
+
+    added = 0
+    for instance in range(10):
+        task = GridHard.from_instance(2, 4, instance)
+        state = task.initial_state()
+        keen = [a for a in task.agents if task.idle_move(state, a) is not None]
+        one = json.dumps({keen[0]: task.idle_move(state, keen[0])})
+        gw = scripted_gateway(answers(critic=one, assessor=(one,)))
+        config = LLaMACConfig(critics="merged", assessor="on-disagreement", actor_gate="apply", idle_actors="volunteer")
+        decision = await LLaMACCoordinator(gw, config).decide(task, state, [])
+        joint = decision.joint_action
+        assert task.validate_plan(state, Plan(tuple(joint.items()))) == () and decision.counters["llm_calls"] == 1
+        assert decision.counters["gate_fixes"] == len(joint) - 1
+        added += len(joint) - 1
+    assert added > 0

@@ -170,3 +170,17 @@ def test_gate_fix_is_doable_and_passes_the_gate(scene) -> None:
             if fix is not None:
                 assert fix in actions, (agent, line, fix)
                 assert isinstance(task.rule_gate(state, Plan(((agent, fix),)), agent), Agree)
+
+
+@given(scenes())
+def test_an_idle_agents_volunteered_move_is_doable_and_brings_its_box_closer(scene) -> None:
+    task, state, _ = scene
+    doable = task.doable(state)
+    for agent in task.agents:
+        move = task.idle_move(state, agent)
+        if move is None:
+            continue
+        assert move in doable[agent]
+        # the gate agrees with it as the agent's only line: it matches or brings the box strictly closer
+        assert isinstance(task.rule_gate(state, Plan(((agent, move),)), agent), Agree)
+        assert task.validate_plan(state, Plan(((agent, move),))) == ()

@@ -222,7 +222,7 @@ def test_rl_coordinator_runs_a_trained_policy_and_refuses_a_misfit(tmp_path, cap
     from rl_bridge.train import main as train
 
     assert train(["--algo", "steer", "--game", "penalty", "--k", "-100", "--seeds", "0", "--out", "p",
-                  "--steps", "64", "--n-envs", "2"]) == 0
+                  "--steps", "64", "--n-envs", "2", "--episode-length", "32"]) == 0
     (policy,) = (tmp_path / "p").glob("*/steer/seed0")
     capsys.readouterr()
     code, out, err = _run(capsys, "matrix", "--game", "penalty", "--k", "-100", "--coordinator", "steer",
@@ -309,7 +309,7 @@ def test_every_trained_algorithm_is_a_coordinator(algo, tmp_path, capsys):
     pytest.importorskip("torch", reason="the rl extra (torch) is not installed")
     from rl_bridge.train import main as train
 
-    assert train(["--algo", algo, "--game", "mixing", "--seeds", "0", "--out", "p", "--steps", "64", "--n-envs", "2"]) == 0
+    assert train(["--algo", algo, "--game", "mixing", "--seeds", "0", "--out", "p", "--steps", "64", "--n-envs", "2", "--episode-length", "32"]) == 0
     (policy,) = (tmp_path / "p").glob(f"*/{algo}/seed0")
     code, _, err = _run(capsys, "matrix", "--game", "mixing", "--coordinator", algo, "--policy", str(policy),
                         "--out", "r", "--quiet")

@@ -78,4 +78,4 @@ def test_short_steer_run_on_football_saves_a_run_folder(tmp_path: Path, monkeypa
     assert main(["--algo", "steer", "--task", "football", "--scenario", SCENARIO, "--seeds", "0", "--steps", "200",
                  "--n-envs", "2", "--episode-length", "50", "--ppo-epochs", "2", "--out", str(tmp_path)]) == 0
     config = json.loads((tmp_path / "football_pass_and_shoot_with_keeper" / "steer" / "seed0" / "config.json").read_text())
-    assert config["env"]["scenario"] == SCENARIO and 0.0 <= config["final"]["greedy_score"] <= 1.0
+    assert config["env"]["game"] == SCENARIO and 0.0 <= config["final"]["greedy_score"] <= 1.0

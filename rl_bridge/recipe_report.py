@@ -1,0 +1,180 @@
+"""``python -m rl_bridge.recipe_report RUNS... --out results/rl_recipes``: what each recipe's runs reached.
+
+For every run folder that followed a recipe (its config.json records one): the wall time and steps it
+trained, greedy success on the 10 golden instances and on 10 fresh seeds, steps per solved episode
+beside the greedy planner's on the same instances (grids), the normalised reward (allocation), and
+whether the recipe's target was met. Writes ``OUT.md``, ``OUT.csv`` (the table), ``OUT_curves.csv`` and
+``OUT_curves.png`` (golden success, or normalised reward, against wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rl_bridge.errors import RLUsageError
+
+COMMAND = "scripts/rl_recipes.sh"
+
+
+def planner_steps(task: Any) -> float:
+    """Steps the greedy planner (``tasks.baselines``) takes on ``task``; nan when it fails."""
+    from tasks.catalog import greedy_coordinator
+
+    coordinator = greedy_coordinator(task)
+    state, steps = task.initial_state(), 0
+    while steps < task.step_limit:
+        decision = asyncio.run(coordinator.decide(task, state, []))
+        out = task.step(state, decision.joint_action)
+        state, steps = out.state, steps + 1
+        if out.done:
+            return float(steps) if out.success else float("nan")
+    return float("nan")
+
+
+def replay(folder: Path, n: int = 10) -> dict[str, Any]:
+    """Per-instance greedy episodes of a run on the golden and fresh instances."""
+    import torch
+
+    from rl_bridge.evaluate import play_episode
+    from rl_bridge.run_folder import load_run
+
+    torch.set_num_threads(1)
+    algo, config = load_run(folder)
+    spec = config.env
+    out: dict[str, Any] = {}
+    for which, make in (("golden", spec.task), ("fresh", spec.fresh_task)):
+        tasks = [make(i) for i in range(n)]
+        episodes = [play_episode(algo, task, spec) for task in tasks]
+        out[which] = episodes
+        if spec.kind == "grid":
+            out[f"{which}_planner"] = [planner_steps(task) for task in tasks]
+    return out
+
+
+def summarise(folder: Path) -> dict[str, Any]:
+    data = json.loads((folder / "config.json").read_text())
+    r = data["recipe"]
+    played = replay(folder)
+    row: dict[str, Any] = {"recipe": r["name"], "algo": r["algo"], "seed": data["seed"],
+                           "wall_min": round(data["final"]["wall_s"] / 60, 1), "env_steps": data["final"]["env_steps"]}
+    metric, at_least = r["target"]["metric"], r["target"]["at_least"]
+    met = data["final"]["wall_s"] <= r["target"]["minutes"] * 60 * 1.05
+    for which in ("golden", "fresh"):
+        episodes = played[which]
+        row[f"{which}_success"] = sum(e["success"] for e in episodes)
+        if data["env"]["kind"] == "grid":
+            solved = [(e["steps"], p) for e, p in zip(episodes, played[f"{which}_planner"], strict=True) if e["success"]]
+            row[f"{which}_steps"] = round(float(np.mean([s for s, _ in solved])), 1) if solved else float("nan")
+            row[f"{which}_planner_steps"] = round(float(np.mean([p for _, p in solved])), 1) if solved else float("nan")
+        else:
+            for key in ("normalised_last", "normalised_mean"):
+                row[f"{which}_{key}"] = round(float(np.mean([e[key] for e in episodes])), 3)
+        value = row[f"{which}_success"] / len(episodes) if metric == "success" else row[f"{which}_{metric}"]
+        met = met and value >= at_least - 1e-9
+    row["target"] = f"{metric} >= {at_least:g} within {r['target']['minutes']:g} min"
+    row["met"] = "yes" if met else "no"
+    return row
+
+
+def write(rows: list[dict[str, Any]], curves: dict[str, list[dict[str, str]]], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with out.with_suffix(".csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    grid = [r for r in rows if "golden_steps" in r]
+    alloc = [r for r in rows if "golden_normalised_last" in r]
+    lines = [
+        "# RL recipes: what each named recipe reached",
+        "",
+        f"Regenerate: `{COMMAND}` (trains every recipe listed there, one after another, then runs "
+        f"`python -m rl_bridge.recipe_report runs/recipes --out {out}`). Greedy (argmax) policies; golden = "
+        "the 10 shipped instances, fresh = 10 random instances (seeds 100-109) no training run draws; steps "
+        "are per solved episode, beside the greedy planner's on the same solved instances. Wall time is on "
+        "the shared 2-core machine, with other jobs running (load 5-7): a quiet machine is faster.",
+        "",
+    ]
+    if grid:
+        lines += ["| recipe | algo | seed | wall (min) | env steps | golden solved | fresh solved | steps golden (planner) | steps fresh (planner) | target | met |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['recipe']} | {r['algo']} | {r['seed']} | {r['wall_min']} | {r['env_steps']:,} | {r['golden_success']:g}/10 | "
+                  f"{r['fresh_success']:g}/10 | {r['golden_steps']} ({r['golden_planner_steps']}) | {r['fresh_steps']} "
+                  f"({r['fresh_planner_steps']}) | {r['target']} | {r['met']} |" for r in grid]
+        lines.append("")
+    if alloc:
+        lines += ["| recipe | algo | seed | wall (min) | env steps | G/G* last step, golden (fresh) | G/G* mean over 20 steps, golden (fresh) | reached 0.95, golden (fresh) | target | met |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['recipe']} | {r['algo']} | {r['seed']} | {r['wall_min']} | {r['env_steps']:,} | {r['golden_normalised_last']} "
+                  f"({r['fresh_normalised_last']}) | {r['golden_normalised_mean']} ({r['fresh_normalised_mean']}) | "
+                  f"{r['golden_success']:g}/10 ({r['fresh_success']:g}/10) | {r['target']} | {r['met']} |" for r in alloc]
+        lines.append("")
+    lines += [f"Curves: `{out.name}_curves.png` (data `{out.name}_curves.csv`); each run's own curve is in its run folder.", ""]
+    out.with_suffix(".md").write_text("\n".join(lines))
+    plot(curves, out)
+
+
+def plot(curves: dict[str, list[dict[str, str]]], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = []
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, curve in sorted(curves.items()):
+        points = [(float(c["wall_s"]) / 60, float(c.get("normalised_last") or c["success"])) for c in curve
+                  if c.get("success") not in (None, "")]
+        rows += [{"run": label, "wall_min": round(w, 2), "value": v} for w, v in points]
+        if points:
+            ax.plot(*zip(*points, strict=True), label=label, lw=1.2)
+    ax.set_xlabel("wall time (min)")
+    ax.set_ylabel("golden success (grids) / G/G* last step (alloc)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out.parent / f"{out.name}_curves.png", dpi=100)
+    plt.close(fig)
+    with (out.parent / f"{out.name}_curves.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["run", "wall_min", "value"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m rl_bridge.recipe_report")
+    p.add_argument("runs", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, default=Path("results/rl_recipes"))
+    args = p.parse_args(argv)
+    try:
+        from rl_bridge.run_folder import find_runs
+
+        folders = [f for f in find_runs(*args.runs) if json.loads((f / "config.json").read_text()).get("recipe")]
+        if not folders:
+            raise RLUsageError("no run folder that followed a recipe under " + ", ".join(map(str, args.runs)))
+        rows, curves = [], {}
+        for folder in folders:
+            row = summarise(folder)
+            rows.append(row)
+            with (folder / "curve.csv").open() as f:
+                curves[f"{row['recipe']} {row['algo']} s{row['seed']}"] = list(csv.DictReader(f))
+        order = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-10", "alloc-50")
+        rows.sort(key=lambda r: (order.index(r["recipe"]) if r["recipe"] in order else 99, r["algo"], r["seed"]))
+        write(rows, curves, args.out)
+    except RLUsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Recipes: they load and validate, a bad one is refused in one line, a run records its recipe, and
+shaping changes what the learner sees but never the environment's own rewards or success."""
+
+from __future__ import annotations
+
+from tests.rl_bridge.conftest import require_torch
+
+require_torch()
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from rl_bridge.envs import EnvSpec  # noqa: E402
+from rl_bridge.errors import RLUsageError  # noqa: E402
+from rl_bridge.recipes import RECIPE_ALGOS, recipe, recipe_for, recipe_names  # noqa: E402
+from rl_bridge.shaping import Shaping  # noqa: E402
+from rl_bridge.train import main, train_recipe  # noqa: E402
+from tasks.catalog import grid_task  # noqa: E402
+
+pytestmark = pytest.mark.torch
+NAMES = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-10", "alloc-50")
+
+
+def test_every_named_recipe_validates_for_every_algorithm() -> None:
+    assert recipe_names() == NAMES
+    for name in NAMES:
+        for algo in RECIPE_ALGOS:
+            r = recipe(name, algo)
+            assert r.algo == algo and r.env_spec().kind == r.task.kind
+            assert r.ppo_config().total_steps > 0
+            assert recipe_for(r.env_spec().__class__(r.task.kind, size=r.task.size, difficulty=r.task.difficulty,
+                                                     agents=r.task.agents)) == name
+
+
+def test_recipe_for_a_task_object_names_its_shape() -> None:
+    assert recipe_for(grid_task("2x4", "hard", instance=0)) == "grid-hard-2x4"
+    assert recipe_for(grid_task("3x3", "easy", seed=1)) is None
+
+
+def test_unknown_recipe_is_one_line_naming_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["--recipe", "grid-easy-9x9", "--seeds", "0", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: --recipe: unknown recipe 'grid-easy-9x9'")
+    assert "grid-easy-2x4" in err
+    with pytest.raises(RLUsageError, match="--algo"):
+        recipe("alloc-10", "student")
+
+
+def test_a_recipe_with_an_unknown_ppo_setting_is_refused_by_field(tmp_path: Path) -> None:
+    path = tmp_path / "recipes.toml"
+    path.write_text('[recipes.x]\ntask = { kind = "grid" }\nbudget_minutes = 1\n'
+                    'target = { metric = "success", at_least = 0.9, minutes = 1 }\nppo = { learning_rate = 1.0 }\n')
+    with pytest.raises(RLUsageError, match=r"recipe x \(steer\) in recipes.toml: ppo: .*learning_rate"):
+        recipe("x", path=path)
+
+
+def test_a_recipe_run_records_its_recipe_in_config_json(tmp_path: Path) -> None:
+    code = main(["--recipe", "grid-easy-2x2", "--seeds", "3", "--steps", "256", "--n-envs", "4",
+                 "--episode-length", "32", "--out", str(tmp_path)])
+    assert code == 0
+    saved = json.loads((tmp_path / "grid_easy_2x2" / "steer" / "seed3" / "config.json").read_text())
+    assert saved["recipe"]["name"] == "grid-easy-2x2" and saved["recipe"]["algo"] == "steer"
+    assert saved["recipe"]["observation"] == saved["env"]["observation"] == "targets"
+    assert saved["env"]["shaping"] == saved["recipe"]["shaping"] == 1.0
+    assert saved["ppo"]["total_steps"] == 256 and saved["ppo"]["n_minibatches"] == saved["recipe"]["ppo"]["n_minibatches"]
+    assert {"success", "fresh"} <= set(saved["final"]) and "success" in saved["final"]["fresh"]
+
+
+def _drive(spec: EnvSpec, steps: int) -> tuple[list[np.ndarray], list[tuple[float, ...]]]:
+    """Step a vectorised env with the same seeded random legal actions; the learner's rewards and the
+    finished episodes' (returns, success, length)."""
+    env = spec.vec_env(4, seed=7, gamma=0.99)
+    current = env.reset(7)
+    rng = np.random.default_rng(0)
+    learner, ended = [], []
+    for _ in range(steps):
+        choice = np.array([[rng.choice(np.flatnonzero(m)) for m in env_mask] for env_mask in current.mask])
+        current, rewards, _ = env.step(choice)
+        learner.append(rewards.copy())
+        ended += [(*e.returns.tolist(), float(e.success), float(e.length)) for e in env.finished]
+        env.finished = []
+    return learner, ended
+
+
+@pytest.mark.parametrize("difficulty", ["easy", "hard"])
+def test_shaping_changes_the_learners_reward_not_the_environments(difficulty: str) -> None:
+    plain = EnvSpec("grid", size="2x2", difficulty=difficulty, observation="targets")
+    shaped = EnvSpec("grid", size="2x2", difficulty=difficulty, observation="targets", shaping=1.0)
+    plain_rewards, plain_ended = _drive(plain, 120)
+    shaped_rewards, shaped_ended = _drive(shaped, 120)
+    assert plain_ended and plain_ended == shaped_ended  # returns, success, lengths: the environment's own
+    assert not np.allclose(np.stack(plain_rewards), np.stack(shaped_rewards))
+
+
+def test_shaping_term_is_gamma_phi_next_minus_phi_and_zero_at_the_end() -> None:
+    task = grid_task("2x4", "easy", instance=0)
+    s0 = task.initial_state()
+    joint = {task.agents[0]: task.doable(s0)[task.agents[0]][0]} if task.doable(s0)[task.agents[0]] else {}
+    s1 = task.step(s0, joint).state
+    shaping = Shaping(scale=2.0, gamma=0.9)
+    assert shaping.term(task, s0, s1, False) == pytest.approx(2.0 * (-0.9 * task.potential(s1) + task.potential(s0)))
+    assert shaping.term(task, s0, s1, True) == pytest.approx(2.0 * task.potential(s0))
+    assert Shaping().term(task, s0, s1, False) == 0.0
+
+
+def test_train_recipe_accepts_a_recipe_object_and_overrides(tmp_path: Path) -> None:
+    _, config = train_recipe(recipe("alloc-10", "mappo"), seed=0, out=None,
+                             overrides={"total_steps": 160, "n_envs": 2, "episode_length": 40}, log=False)
+    assert config.recipe["algo"] == "mappo" and config.ppo.total_steps == 160
+    assert "normalised_last" in config.final
+
+
+FAST_RECIPES = ["grid-easy-2x2", "grid-hard-2x2", "alloc-10"]
+SLOW_RECIPES = ["grid-easy-2x4", "grid-hard-2x4", "grid-easy-4x8", "alloc-50"]
+
+
+def _improves(name: str, steps: int) -> tuple[float, float]:
+    """Greedy score on 3 golden instances of the untrained policy and after ``steps`` of the recipe."""
+    import torch
+
+    from rl_bridge.algorithms import build
+    from rl_bridge.evaluate import evaluate
+
+    r = recipe(name)
+    spec = r.env_spec()
+    tiny = {"total_steps": steps, "n_envs": 8, "episode_length": 32}
+    trained, config = train_recipe(r, seed=0, out=None, overrides=tiny, eval_every=10**6, log=False,
+                                   evaluate_at_end=False)
+    torch.manual_seed(0)  # the same initial weights the run started from
+    untrained = build(r.algo, {**config.shape}, config.ppo, seed=0)
+    return evaluate(untrained, spec, n_instances=3)["greedy_score"], evaluate(trained, spec, n_instances=3)["greedy_score"]
+
+
+@pytest.mark.parametrize("name", FAST_RECIPES)
+def test_a_short_run_of_the_recipe_beats_the_untrained_policy(name: str) -> None:
+    before, after = _improves(name, 4096)
+    assert after > before + 0.1, (before, after)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW_RECIPES)
+def test_a_short_run_of_the_large_recipes_beats_the_untrained_policy(name: str) -> None:
+    before, after = _improves(name, 4096)
+    assert after > before + 0.1, (before, after)
+
+
+def test_warm_start_carries_a_2x4_policy_into_a_4x8_network() -> None:
+    import torch
+
+    from rl_bridge.algorithms import build
+    from rl_bridge.recipes import shipped_policy
+    from rl_bridge.run_folder import load_run
+    from rl_bridge.warm_start import tiled, warm_start
+
+    source = shipped_policy("grid-easy-2x4")
+    assert source is not None
+    small, config = load_run(source)
+    big = build("steer", {**config.shape, "n_agents": 32}, config.ppo, seed=0)
+    assert warm_start(big, source) == []
+    assert torch.equal(big.net.actor[0].weight, small.net.actor[0].weight)
+    assert torch.equal(big.net.position[0, 8:16], small.net.position[0])
+    assert tiled(torch.zeros(3, 2), torch.Size([4, 2])) is None
+    assert recipe("grid-easy-4x8").warm_start == "grid-easy-2x4"
