@@ -2,7 +2,7 @@
 
 Reads the STEER run folders (``DIR/football_<scenario>/steer/seed<N>``) and the students distilled
 from them (``.../student-<variant>/seed<N>``) and writes a Markdown table: the teacher's and the
-students' greedy score (share of 32 evaluation episodes we score in), the paper's figures, the
+students' greedy score (share of the evaluation episodes we score in), the paper's figures, the
 environment steps the teacher reached, their share of the paper's 4e6, wall time and env steps/s.
 """
 
