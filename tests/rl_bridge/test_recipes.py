@@ -134,9 +134,13 @@ def _improves(name: str, steps: int) -> tuple[float, float]:
     return evaluate(untrained, spec, n_instances=3)["greedy_score"], evaluate(trained, spec, n_instances=3)["greedy_score"]
 
 
+SHORT_RUN_STEPS = {"alloc-10": 8192}
+"""Allocation's first updates explore (a probe total, then a jump): 4096 steps are not yet better."""
+
+
 @pytest.mark.parametrize("name", FAST_RECIPES)
 def test_a_short_run_of_the_recipe_beats_the_untrained_policy(name: str) -> None:
-    before, after = _improves(name, 4096)
+    before, after = _improves(name, SHORT_RUN_STEPS.get(name, 4096))
     assert after > before + 0.1, (before, after)
 
 

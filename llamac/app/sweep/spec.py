@@ -70,7 +70,9 @@ class TrainBlock(_Strict):
     """Train the entry's policies inside the sweep, on random instances of each task's shape."""
 
     recipe: str | None = None
-    """A named rl_bridge recipe; unset: the trainer's defaults for the task family."""
+    """A named rl_bridge recipe (``rl_bridge/recipes.toml``), or ``auto``: the recipe of each cell's task
+    shape (its network, observation encoding, shaping, PPO settings and wall-time budget); unset: the
+    trainer's defaults for the task family."""
     steps: int | None = Field(default=None, gt=0)
     """Environment steps per policy (overrides the recipe's or the default budget)."""
     n_envs: int | None = Field(default=None, gt=0)

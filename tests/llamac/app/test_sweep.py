@@ -230,3 +230,30 @@ def test_llm_cells_on_the_local_model_share_one_server_started_once(tmp_path: Pa
     assert len(report.outcome.ran) == 4 and not report.outcome.failed
     assert started == [endpoint.url]  # type: ignore[attr-defined]
     assert len(endpoint.seen) == sum(r["llm_calls"] for r in read_table(tmp_path / "out"))  # type: ignore[attr-defined]
+
+
+def test_a_train_block_with_a_recipe_trains_the_recipe_of_each_task_shape(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the rl extra (torch) is not installed")
+    spec = write(tmp_path, '[coordinators.steer]\nkind = "steer"\ntrain = { recipe = "auto", steps = 2048 }\n'
+                           '[coordinators.mappo]\nkind = "mappo"\ntrain = { recipe = "grid-easy-2x2", steps = 2048 }\n'
+                           '[[experiments]]\ncoordinators = ["steer", "mappo"]\n'
+                           'tasks = [{family = "grid", sizes = ["2x2"], instances = [0]}]\n')
+    out = tmp_path / "out"
+    report = run_sweep(spec, out, workers=1, quiet=True)
+    assert not report.outcome.failed
+    for algo in ("steer", "mappo"):
+        (config,) = (out / "policies" / algo).rglob("config.json")
+        data = json.loads(config.read_text())
+        assert data["recipe"]["name"] == "grid-easy-2x2" and data["recipe"]["algo"] == algo
+        assert data["ppo"]["total_steps"] == 2048  # the block's steps override the recipe's budget
+    rows = {r["coordinator"]: r for r in read_table(out)}
+    assert set(rows) == {"steer", "mappo"} and all(r["steps"] >= 1 for r in rows.values())
+
+
+def test_a_recipe_the_task_shape_has_none_of_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch", reason="the rl extra (torch) is not installed")
+    spec = write(tmp_path, '[coordinators.steer]\nkind = "steer"\ntrain = { recipe = "auto", steps = 256 }\n'
+                           '[[experiments]]\ncoordinators = ["steer"]\ntasks = [{family = "alloc", agents = [3]}]\n')
+    code = main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code != 0 and "no rl_bridge recipe trains" in err and "Traceback" not in err
