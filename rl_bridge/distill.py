@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teacher-steps", type=number("--teacher-steps", low=1, whole=True), default=DistillConfig.teacher_steps)
     p.add_argument("--epochs", type=number("--epochs", low=1, whole=True), default=DistillConfig.epochs)
     p.add_argument("--seed", type=number("--seed", low=0, whole=True), default=0)
+    p.add_argument("--n-envs", type=number("--n-envs", low=1, whole=True), default=DistillConfig.n_envs,
+                   help="environments the teacher's data rollouts step together")
     p.add_argument("--overwrite", action="store_true", help="replace a trained run already in --out (refused otherwise)")
     try:
         args = p.parse_args(argv)
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.overwrite:
             refuse_overwrite([args.out])
         cfg = replace(DistillConfig(), variant=args.variant, eta=args.eta, teacher_steps=args.teacher_steps,
-                      epochs=args.epochs, seed=args.seed)
+                      epochs=args.epochs, seed=args.seed, n_envs=args.n_envs)
         _, config, _ = distill(args.teacher, cfg, args.out)
     except (RLUsageError, TaskError) as err:
         print(f"error: {err}", file=sys.stderr)

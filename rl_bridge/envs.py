@@ -27,8 +27,9 @@ FRESH_SEED_OFFSET = 100
 @dataclass(frozen=True)
 class EnvSpec:
     kind: str
-    """``matrix``, ``grid`` or ``alloc``."""
+    """``matrix``, ``grid``, ``alloc`` or ``football``."""
     game: str = ""
+    """A matrix game's name, or football's gfootball scenario (e.g. ``academy_3_vs_1_with_keeper``)."""
     k: float = 0.0
     size: str = "2x2"
     difficulty: str = "easy"
@@ -51,6 +52,8 @@ class EnvSpec:
             return f"penalty_k{self.k:g}" if self.game == "penalty" else self.game
         if self.kind == "grid":
             return f"grid_{self.difficulty}_{self.size}"
+        if self.kind == "football":
+            return f"football_{self.game.removeprefix('academy_')}"
         return f"alloc_n{self.agents}"
 
     def task(self, instance: int = 0) -> Task:
@@ -83,6 +86,10 @@ class EnvSpec:
 
     def vec_env(self, n_envs: int, seed: int, gamma: float = 0.99) -> VecEnv:
         """``gamma``: the learner's discount, which potential-based shaping must use."""
+        if self.kind == "football":
+            from rl_bridge.football.env import FootballVecEnv
+
+            return FootballVecEnv(self.game, n_envs, seed)  # type: ignore[return-value]
         if self.kind == "matrix":
             return MatrixVecEnv(self.task(), n_envs)  # type: ignore[arg-type]
 
@@ -95,4 +102,9 @@ class EnvSpec:
         """Matrix games: the authors' settings (the PPOConfig defaults). Grid/alloc: ours."""
         if self.kind == "matrix":
             return {}
+        if self.kind == "football":
+            # the authors' lr, entropy, grad clip, epochs and clip; shorter rollouts (8 x 100 steps
+            # instead of 10 x 400) so a few CPU minutes still give a few hundred updates
+            return {"n_envs": 8, "episode_length": 100, "lr": 7e-4, "entropy_coef": 0.01, "max_grad_norm": 0.5,
+                    "ppo_epochs": 15, "total_steps": 4_000_000}
         return {"n_envs": 16, "episode_length": 64, "entropy_coef": 0.01, "total_steps": 100_000}

@@ -125,7 +125,7 @@ def rollout_act(algo: Any, n_agents: int, n_actions: int, enabled: bool = True, 
     again for every rollout (a table is only valid while the weights do not change), passing the
     last one as ``previous`` so its inputs are re-tabulated at once."""
     joint_policy = getattr(algo, "joint_policy", None)
-    if not enabled or joint_policy is None or n_actions**n_agents > MAX_JOINTS:
+    if not enabled or joint_policy is None or not getattr(algo, "tabulable", True) or n_actions**n_agents > MAX_JOINTS:
         return algo.act
     if isinstance(previous, PolicyTable):
         # a table that overflowed met too many distinct inputs to pay: decode from then on

@@ -24,7 +24,8 @@ from rl_bridge.errors import RLUsageError
 GAME_ORDER = ("penalty_k0", "penalty_k-100", "penalty_k-1000", "mixing", "coordination", "cooperation")
 GAME_TITLES = {"penalty_k0": "Penalty k=0", "penalty_k-100": "Penalty k=-100", "penalty_k-1000": "Penalty k=-1000",
                "mixing": "Mixing", "coordination": "Coordination", "cooperation": "Cooperation"}
-METHOD_ORDER = ("steer", "steer-lt0.1", "step", "mat", "happo", "mappo")
+METHOD_ORDER = ("steer", "steer-lt0.1", "steer-no-itb", "steer-no-otb", "steer-prio-random", "steer-prio-rotate",
+                "step", "mat", "happo", "mappo")
 
 # The paper's figures (spec/reported.md): score mean, std, SE share in %.
 REPORTED: dict[str, dict[str, tuple[float, float, float]]] = {
@@ -61,7 +62,8 @@ def load_finals(roots: list[str]) -> list[dict[str, Any]]:
             continue
         env = data["env"]
         name = (f"penalty_k{env['k']:g}" if env["game"] == "penalty" else env["game"]) if env["kind"] == "matrix" else (
-            f"grid_{env['difficulty']}_{env['size']}" if env["kind"] == "grid" else f"alloc_n{env['agents']}")
+            f"grid_{env['difficulty']}_{env['size']}" if env["kind"] == "grid" else
+            f"football_{env['game'].removeprefix('academy_')}" if env["kind"] == "football" else f"alloc_n{env['agents']}")
         rows.append({"task": name, "kind": env["kind"], "method": data.get("label", data["algo"]), "seed": data["seed"],
                      **data["final"], "budget": data["ppo"]["total_steps"]})
     if not rows and llm_folders:

@@ -5,6 +5,7 @@
     python -m rl_bridge.train --algo steer --game penalty --k -100 --seeds 0,1,2,3,4 --out runs/
     python -m rl_bridge.train --algo mappo --task grid --size 2x2 --difficulty easy --seeds 0 --out runs/
     python -m rl_bridge.train --algo steer --task alloc --agents 10 --seeds 0 --out runs/
+    python -m rl_bridge.train --algo steer --task football --scenario academy_3_vs_1_with_keeper --budget-minutes 15 --seeds 0 --out runs/
 
 Each run goes to ``OUT/<task>/<label>/seed<N>/`` (see ``run_folder``). The seeds given are used
 exactly (torch, numpy and the environments are seeded from them), so any single run can be redone.
@@ -29,6 +30,7 @@ from rl_bridge.envs import EnvSpec
 from rl_bridge.errors import RLUsageError
 from rl_bridge.evaluate import evaluate
 from rl_bridge.policy_table import rollout_act
+from rl_bridge.priority import PRIORITIES, PriorityVecEnv
 from rl_bridge.recipes import Recipe, recipe, shipped_policy
 from rl_bridge.rollout import collect
 from rl_bridge.run_folder import TrainingRecord, save_run
@@ -36,8 +38,17 @@ from tasks.base import TaskError
 from tasks.matrix import GAMES
 
 
-def run_label(algo: str, cfg: PPOConfig) -> str:
-    return algo if cfg.leader_timescale == 1.0 else f"{algo}-lt{cfg.leader_timescale:g}"
+def run_label(algo: str, cfg: PPOConfig, net_options: dict[str, Any] | None = None) -> str:
+    """The algorithm's name plus every variant that departs from it, e.g. ``steer-no-otb``,
+    ``steer-prio-random``, ``steer-lt0.1``: the report shows each label as its own row."""
+    options = net_options or {}
+    parts = [algo]
+    parts += [f"no-{block}" for block in ("itb", "otb") if options.get(block) is False]
+    if options.get("priority", "fixed") != "fixed":
+        parts.append(f"prio-{options['priority']}")
+    if cfg.leader_timescale != 1.0:
+        parts.append(f"lt{cfg.leader_timescale:g}")
+    return "-".join(parts)
 
 
 def run_folder(out: Path, spec: EnvSpec, label: str, seed: int) -> Path:
@@ -58,6 +69,9 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
     torch.manual_seed(seed)
     np.random.seed(seed)
     env = spec.vec_env(cfg.n_envs, seed, cfg.gamma)
+    priority = (net_options or {}).get("priority", "fixed")
+    if priority != "fixed":
+        env = PriorityVecEnv(env, priority, seed)
     shape = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions, **(net_options or {})}
     algo = build(algo_name, shape, cfg, seed)
     if init_from is not None:
@@ -66,7 +80,7 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         kept = warm_start(algo, init_from)
         if log:
             print(f"  warm start from {init_from}" + (f"; fresh: {', '.join(kept)}" if kept else ""), flush=True)
-    label = run_label(algo_name, cfg)
+    label = run_label(algo_name, cfg, net_options)
     current = env.reset(seed)
     curve: list[dict[str, Any]] = []
     act = None
@@ -97,7 +111,7 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
             break
     final = {**(evaluate(algo, spec) if evaluate_at_end else {}), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
-    if spec.kind != "matrix" and evaluate_at_end:
+    if spec.kind not in ("matrix", "football") and evaluate_at_end:
         final["fresh"] = {k: v for k, v in evaluate(algo, spec, fresh=True).items() if not isinstance(v, str)}
     if init_from is not None:
         final["warm_start"] = str(init_from)
@@ -163,7 +177,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--budget-minutes", type=number("--budget-minutes", low=0, low_open=True), help="stop training after this much wall time (a recipe's own by default)")
     p.add_argument("--game", choices=GAMES, help="a STEER matrix game")
     p.add_argument("--k", type=number("--k"), default=0.0, help="Penalty's miscoordination cost (0, -100, -1000)")
-    p.add_argument("--task", choices=("grid", "alloc"), help="a shared task instead of a matrix game")
+    p.add_argument("--task", choices=("grid", "alloc", "football"), help="a shared task or football instead of a matrix game")
+    p.add_argument("--scenario", default="academy_3_vs_1_with_keeper", help="football: the academy scenario")
     p.add_argument("--size", default="2x2", help="grid size RxC")
     p.add_argument("--difficulty", default="easy", choices=("easy", "hard"))
     p.add_argument("--agents", type=number("--agents", low=1, whole=True), default=10, help="allocation: number of agents")
@@ -178,6 +193,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--leader-timescale", type=number("--leader-timescale", low=0, low_open=True), default=1.0,
                    help="[ours] scale agent i's policy loss by this ** (n-1-i); 1 = the authors' STEER")
     p.add_argument("--state-token", choices=("learned", "state"), default="learned", help="STEER's t_0")
+    p.add_argument("--ppo-epochs", type=number("--ppo-epochs", low=1, whole=True), help="PPO epochs per update")
+    p.add_argument("--no-itb", action="store_true", help="STEER ablation: no inner transformer block")
+    p.add_argument("--no-otb", action="store_true",
+                   help="STEER ablation: no outer block; each agent decides from the state alone, not a_<i")
+    p.add_argument("--priority", choices=PRIORITIES, default="fixed",
+                   help="STEER's priority order: fixed (agent 0 leads), random per episode, or rotate (round robin)")
     p.add_argument("--eval-every", type=number("--eval-every", low=1, whole=True), default=10, help="updates between greedy evaluations")
     p.add_argument("--every-sample", action="store_true",
                    help="compute the network on every sample, as the authors' code does, instead of once per "
@@ -187,7 +208,7 @@ def parser() -> argparse.ArgumentParser:
 
 def ppo_overrides(args: argparse.Namespace) -> dict[str, Any]:
     given = {"total_steps": args.steps, "n_envs": args.n_envs, "episode_length": args.episode_length,
-             "entropy_coef": args.entropy, "lr": args.lr}
+             "entropy_coef": args.entropy, "lr": args.lr, "ppo_epochs": args.ppo_epochs}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -199,7 +220,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
     if args.game is not None:
         spec = EnvSpec("matrix", game=args.game, k=args.k if args.game == "penalty" else 0.0)
     else:
-        spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents)
+        spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents,
+                       game=args.scenario if args.task == "football" else "")
     cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale,
                   distinct_inputs=not args.every_sample)
     cfg = replace(cfg, **ppo_overrides(args))
@@ -232,6 +254,14 @@ def train_recipes(args: argparse.Namespace, seeds: list[int]) -> int:
     return 0
 
 
+def net_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Network options from the flags; the ablations exist for STEER only."""
+    ablations = args.no_itb or args.no_otb or args.priority != "fixed"
+    if ablations and args.algo != "steer":
+        raise RLUsageError("--no-itb, --no-otb and --priority are STEER ablations; use them with --algo steer")
+    return {"state_token": args.state_token, "itb": not args.no_itb, "otb": not args.no_otb, "priority": args.priority}
+
+
 def main(argv: list[str] | None = None) -> int:
     configure_torch()
     try:
@@ -240,12 +270,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.recipe is not None:
             return train_recipes(args, seeds)
         spec, cfg = config_from_args(args)
-        spec.task()  # fail early on a bad task
+        options = net_options(args)
+        if spec.kind == "football":
+            from rl_bridge.football import SCENARIOS
+
+            if spec.game not in SCENARIOS:
+                raise RLUsageError(f"unknown football scenario {spec.game!r}; choose one of {', '.join(SCENARIOS)}")
+        else:
+            spec.task()  # fail early on a bad task
         writable_folder(args.out)
         if not args.overwrite:
-            refuse_overwrite([run_folder(args.out, spec, run_label(args.algo, cfg), seed) for seed in seeds])
+            refuse_overwrite([run_folder(args.out, spec, run_label(args.algo, cfg, options), seed) for seed in seeds])
+        budget = None if args.budget_minutes is None else args.budget_minutes * 60
         for seed in seeds:
-            train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, {"state_token": args.state_token})
+            train_run(args.algo, spec, seed, cfg, args.out, args.eval_every, options, budget_s=budget)
     except (RLUsageError, TaskError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

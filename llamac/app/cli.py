@@ -148,7 +148,8 @@ def _sweep(args, out: Console, err: Console) -> int:
         report = run_sweep(spec, Path(args.out) if args.out else None, executor=args.executor, workers=args.workers,
                            ray_address=args.ray_address, console=err, quiet=args.quiet)
     except KeyboardInterrupt:
-        print(f"interrupted; run the same command again to continue the sweep: python -m llamac.run sweep {spec}"
+        print(f"interrupted; the finished cells' table is written; run the same command again to continue the sweep: "
+              f"python -m llamac.run sweep {spec}"
               + (f" --out {args.out}" if args.out else ""), file=sys.stderr)
         return 130
     o = report.outcome

@@ -24,6 +24,8 @@ class Steer:
         self.value_norm = ValueNorm(shape.n_agents)
         self.optimizer = adam(self.net.parameters(), cfg)
         self.generator = torch.Generator().manual_seed(seed)
+        self.tabulable = shape.priority == "fixed"
+        """Rollouts may use ``policy_table``, which samples agents in index order: only in the fixed order."""
 
     def act(self, obs: torch.Tensor, state: torch.Tensor, mask: torch.Tensor, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.net.decode(obs, state, mask, deterministic)

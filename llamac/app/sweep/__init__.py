@@ -136,9 +136,14 @@ def run_sweep(spec_path: Path, out: Path | None, *, executor: str = "local", wor
     plan.log("sweep_start", run=run_id, executor=runner.name, workers=getattr(runner, "workers", None),
              cells=len(plan.cells), pending=len(plan.pending), budget_left=plan.budget_left)
     console = console or Console(stderr=True)
-    with _Progress(console, len(plan.pending), enabled=not quiet and bool(plan.pending)) as progress:
-        scheduler = Scheduler(plan, run_id, runner.name, progress)
-        outcome = _run_to_end(runner.run(plan, scheduler, settings))
+    try:
+        with _Progress(console, len(plan.pending), enabled=not quiet and bool(plan.pending)) as progress:
+            scheduler = Scheduler(plan, run_id, runner.name, progress)
+            outcome = _run_to_end(runner.run(plan, scheduler, settings))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the finished cells' table is written all the same
+        write_table(collect_rows(plan.cells, out), out)
+        plan.log("sweep_interrupted", run=run_id)
+        raise
     rows = collect_rows(plan.cells, out)
     write_table(rows, out)
     tokens = spent_tokens(plan.cells, out)

@@ -257,3 +257,31 @@ def test_a_recipe_the_task_shape_has_none_of_is_one_line(tmp_path: Path, capsys:
     code = main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"])
     err = capsys.readouterr().err
     assert code != 0 and "no rl_bridge recipe trains" in err and "Traceback" not in err
+
+
+def test_an_interrupted_sweep_writes_the_table_of_its_finished_cells(tmp_path: Path) -> None:
+    spec = write(tmp_path, '[coordinators.greedy]\nkind = "greedy"\n[[experiments]]\ncoordinators = ["greedy"]\n'
+                           'tasks = [{family = "grid", difficulty = ["easy", "hard"], sizes = ["2x4", "4x8"]}]\n')
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "llamac.run", "sweep", str(spec), "--out", str(out), "--workers", "1",
+                             "--quiet"], cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if (out / EVENTS).is_file() and sum(e["event"] == "cell_done" for e in events(out)) >= 3:
+                break
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err.decode()
+    assert "run the same command again" in err.decode() and "Traceback" not in err.decode()
+    done = {e["cell"] for e in events(out) if e["event"] == "cell_done"}
+    rows = read_table(out)
+    assert 3 <= len(rows) < len(load_spec(spec).cells())
+    finished = {c.id for c in load_spec(spec).cells()
+                if (out / "cells" / c.task.label() / "greedy" / "s0" / "episodes" / "000" / "summary.json").is_file()}
+    assert done <= {r["cell"] for r in rows} == finished  # a worker may finish a cell as the interrupt lands
