@@ -4,7 +4,8 @@ For every run folder that followed a recipe (its config.json records one): the w
 trained, greedy success on the 10 golden instances and on 10 fresh seeds, steps per solved episode
 beside the greedy planner's on the same instances (grids), the normalised reward (allocation), and
 whether the recipe's target was met. Writes ``OUT.md``, ``OUT.csv`` (the table), ``OUT_curves.csv`` and
-``OUT_curves.png`` (golden success, or normalised reward, against wall time).
+``OUT_curves.png`` (golden success, or normalised reward, against wall time); ``OUT_notes.md``, written
+by hand (what was not reached and why), is appended when it exists.
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ def write(rows: list[dict[str, Any]], curves: dict[str, list[dict[str, str]]], o
                   f"{r['golden_success']:g}/10 ({r['fresh_success']:g}/10) | {r['target']} | {r['met']} |" for r in alloc]
         lines.append("")
     lines += [f"Curves: `{out.name}_curves.png` (data `{out.name}_curves.csv`); each run's own curve is in its run folder.", ""]
+    notes = out.parent / f"{out.name}_notes.md"
+    if notes.is_file():
+        lines += [notes.read_text().rstrip(), ""]
     out.with_suffix(".md").write_text("\n".join(lines))
     plot(curves, out)
 

@@ -168,3 +168,16 @@ def test_warm_start_carries_a_2x4_policy_into_a_4x8_network() -> None:
     assert torch.equal(big.net.position[0, 8:16], small.net.position[0])
     assert tiled(torch.zeros(3, 2), torch.Size([4, 2])) is None
     assert recipe("grid-easy-4x8").warm_start == "grid-easy-2x4"
+
+
+@pytest.mark.slow
+def test_recipe_report_tables_a_run_against_its_target_and_the_planner(tmp_path: Path) -> None:
+    from rl_bridge.recipe_report import main as report
+
+    assert main(["--recipe", "grid-hard-2x2", "--seeds", "0", "--steps", "256", "--n-envs", "4",
+                 "--episode-length", "32", "--out", str(tmp_path / "runs")]) == 0
+    assert report([str(tmp_path / "runs"), "--out", str(tmp_path / "rl_recipes")]) == 0
+    table = (tmp_path / "rl_recipes.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| grid-hard-2x2 | steer | 0 |"))
+    assert "success >= 0.8 within 30 min" in row and row.rstrip(" |").endswith(("yes", "no"))
+    assert (tmp_path / "rl_recipes_curves.png").is_file() and (tmp_path / "rl_recipes.csv").is_file()
