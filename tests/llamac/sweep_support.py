@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from llamac.app.sweep.plan import EVENTS
+from tests.conftest import ROOT
 from tests.llamac.fake_endpoint import FakeEndpoint, schema_answers, serve
 
 CALL_TOKENS = 110  # schema_answers: 100 prompt + 10 completion tokens per call
@@ -84,3 +88,18 @@ tasks = [{ family = "alloc", agents = [3], seeds = [0, 1] }]
 """
 
 
+
+
+def sweep_until(spec: Path, out: Path, cells_done: int) -> subprocess.Popen:
+    """A sweep started as a user would (its own session), returned once ``cells_done`` cells finished."""
+    proc = subprocess.Popen([sys.executable, "-m", "llamac.run", "sweep", str(spec), "--out", str(out), "--workers", "1",
+                             "--quiet"], cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (out / EVENTS).is_file() and sum(e["event"] == "cell_done" for e in events(out)) >= cells_done:
+            return proc
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "the sweep ended early")
+        time.sleep(0.05)
+    os.killpg(proc.pid, 9)
+    raise AssertionError(f"fewer than {cells_done} cells finished in 120 s")

@@ -10,9 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +17,11 @@ import pytest
 
 from llamac.app.cli import main
 from llamac.app.sweep import run_sweep
-from llamac.app.sweep.plan import EVENTS
 from llamac.app.sweep.spec import load_spec
 from llamac.app.sweep.table import read_table
 from tests.conftest import ROOT
 from tests.llamac.fake_endpoint import completion, error, schema_answers
-from tests.llamac.sweep_support import CALL_TOKENS, MIXED, events, runs, write
+from tests.llamac.sweep_support import CALL_TOKENS, MIXED, events, runs, sweep_until, write
 
 # ------------------------------------------------------------------------------------------ spec
 BAD_SPECS = {
@@ -118,18 +114,9 @@ def test_a_sweep_killed_half_way_reruns_only_the_missing_cells(tmp_path: Path) -
     spec = write(tmp_path, '[coordinators.greedy]\nkind = "greedy"\n[[experiments]]\ncoordinators = ["greedy"]\n'
                            'tasks = [{family = "grid", difficulty = ["easy", "hard"], sizes = ["2x4", "4x8"]}]\n')
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "llamac.run", "sweep", str(spec), "--out", str(out), "--workers", "1",
-                             "--quiet"], cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            if (out / EVENTS).is_file() and sum(e["event"] == "cell_done" for e in events(out)) >= 5:
-                break
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            time.sleep(0.05)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    proc = sweep_until(spec, out, 5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
     cells = load_spec(spec).cells()
     finished_first = [c.id for c in cells if (out / "cells" / c.task.label() / "greedy" / "s0" / "episodes" / "000" / "summary.json").is_file()]
     assert 5 <= len(finished_first) < len(cells)
@@ -263,15 +250,8 @@ def test_an_interrupted_sweep_writes_the_table_of_its_finished_cells(tmp_path: P
     spec = write(tmp_path, '[coordinators.greedy]\nkind = "greedy"\n[[experiments]]\ncoordinators = ["greedy"]\n'
                            'tasks = [{family = "grid", difficulty = ["easy", "hard"], sizes = ["2x4", "4x8"]}]\n')
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "llamac.run", "sweep", str(spec), "--out", str(out), "--workers", "1",
-                             "--quiet"], cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+    proc = sweep_until(spec, out, 3)
     try:
-        while time.monotonic() < deadline:
-            if (out / EVENTS).is_file() and sum(e["event"] == "cell_done" for e in events(out)) >= 3:
-                break
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
