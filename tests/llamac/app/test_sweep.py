@@ -246,13 +246,15 @@ def test_a_recipe_the_task_shape_has_none_of_is_one_line(tmp_path: Path, capsys:
     assert code != 0 and "no rl_bridge recipe trains" in err and "Traceback" not in err
 
 
-def test_an_interrupted_sweep_writes_the_table_of_its_finished_cells(tmp_path: Path) -> None:
+def test_a_killed_sweep_writes_the_table_of_its_finished_cells(tmp_path: Path) -> None:
+    """``kill`` (SIGTERM) stops a sweep as Ctrl-C would: exit 130, the finished cells' table written."""
     spec = write(tmp_path, '[coordinators.greedy]\nkind = "greedy"\n[[experiments]]\ncoordinators = ["greedy"]\n'
-                           'tasks = [{family = "grid", difficulty = ["easy", "hard"], sizes = ["2x4", "4x8"]}]\n')
+                           'tasks = [{family = "grid", difficulty = ["easy", "hard"], sizes = ["2x4", "4x8"]},\n'
+                           '         {family = "alloc", agents = [5, 10, 50], seeds = "0-9"}]\n')
     out = tmp_path / "out"
     proc = sweep_until(spec, out, 3)
     try:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
