@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from llamac.runtime.contract import Gateway
-from tasks.base import Task
+from tasks.base import GateGoal, Task
 
 OBJECTION_ROUNDS_BY_FAMILY = {"grid_easy": 1, "grid_hard": 3, "alloc": 1}
 """The papers' plan-confirmation rounds per step: 1 on Easy, up to 3 on Hard; allocation like Easy."""
@@ -37,6 +37,14 @@ class CoordinatorConfig:
     of a round is such a fix and the patched plan passes the task's check, it is the step's plan with no
     revision call (otherwise the round goes to the assessor as with ``direct``). HMAS-2 agents are
     always asked."""
+
+    gate_goal: GateGoal = field(default="nearest", metadata={"knob": True, "llamac": True, "help": (
+        "what LLaMAC actors' rule gate on Easy grids measures a move against: any target of the box's colour "
+        "(nearest, the paper's) or the target the box is paired with, as the greedy planner pairs them (paired)")})
+    """Ours (``GridEasy.goal_cells``). With ``nearest`` two boxes of one colour may both head for the same
+    target and the second then crosses the grid (Easy 4x8 #0: 14 steps against the planner's 8); ``paired``
+    judges each box's move against its own target of a min-max box-target assignment, and volunteers move the
+    box with the longest way left first. Hard grids' gate always uses the nearest target."""
 
     idle_actors: Literal["wait", "volunteer"] = field(default="wait", metadata={"knob": True, "llamac": True, "help": (
         "LLaMAC actors the plan leaves idle: wait (the paper's: only the plan's agents confirm) or volunteer "
@@ -135,7 +143,7 @@ KNOBS: tuple[Knob, ...] = _knobs()
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"critics": "split", "actor_context": "shared", "actor_gate": "ask", "assessor": "always"},
     "lean": {"critics": "merged", "actor_context": "shared", "actor_gate": "apply", "assessor": "on-disagreement",
-             "answer_format": "numbers", "idle_actors": "volunteer"},
+             "answer_format": "numbers", "idle_actors": "volunteer", "gate_goal": "paired"},
 }
 """LLaMAC presets (knob key -> value): ``paper`` is the authors' TripletCritic and actors, what the
 reproduction tables and cassettes use; ``lean`` is ours: one merged critic call, the assessor only when the

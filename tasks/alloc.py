@@ -32,6 +32,7 @@ from tasks.base import (
     Agree,
     ArrayView,
     DirectFeedback,
+    GateGoal,
     GateVerdict,
     JointAction,
     Outcome,
@@ -204,7 +205,7 @@ class ResourceAllocation:
             if _amount(action) is None
         )
 
-    def rule_gate(self, state: AllocState, plan: Plan, agent: AgentId) -> GateVerdict:
+    def rule_gate(self, state: AllocState, plan: Plan, agent: AgentId, goal: GateGoal = "nearest") -> GateVerdict:
         """The actor's own-line check: range, then whether the plan repeats a move that just hurt.
 
         Suspicious when the last change of the total lowered the reward, the plan moves the total the

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -114,6 +114,11 @@ class DirectFeedback:
 
 GateVerdict = Agree | Suspicious | DirectFeedback
 
+GateGoal = Literal["nearest", "paired"]
+"""What a grid's rule gate measures a box's move against (LLaMAC's ``gate_goal`` knob): any target of the
+box's colour (``nearest``, the paper's) or the target the box is paired with (``paired``, ours). Tasks
+without boxes and targets ignore it."""
+
 
 # ------------------------------------------------------------------------------------- RL face
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ class Task(Protocol):
         """The planner-side syntax check against the step-start state (doable list, conflicts)."""
         ...
 
-    def rule_gate(self, state: Any, plan: Plan, agent: AgentId) -> GateVerdict: ...
+    def rule_gate(self, state: Any, plan: Plan, agent: AgentId, goal: GateGoal = "nearest") -> GateVerdict: ...
     def plan_json_schema(self) -> dict[str, Any]:
         """JSON schema of a plan object, for structured output."""
         ...

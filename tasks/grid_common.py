@@ -12,11 +12,13 @@ the rule gate, the RL view); this base turns them into ``step`` with the success
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,37 @@ def skip_text(label: str) -> str:
 def syntax_feedback_text(errors: Sequence[PlanError]) -> str:
     """The authors' re-prompt after a failed syntax check: every error's text, then the suffix."""
     return "".join(e.detail for e in errors) + REPLAN_SUFFIX if errors else ""
+
+
+Distance = Callable[[int, int], float]
+"""Steps between a box's place and a target's place (squares in Easy, corner to cell in Hard)."""
+
+
+def pairing(boxes: list[Any], targets: list[Any], dist: Distance) -> list[Any]:
+    """For each box, its target: minimise the longest distance, then the total (exact up to 6 of a colour;
+    the golden grids hold at most 3), else each box's nearest target."""
+    if not targets:
+        return [None] * len(boxes)
+    if len(boxes) <= 6 and len(targets) <= 6 and len(boxes) <= len(targets):
+        best = min(itertools.permutations(targets, len(boxes)),
+                   key=lambda p: (max(dist(b, t) for b, t in zip(boxes, p, strict=True)),
+                                  sum(dist(b, t) for b, t in zip(boxes, p, strict=True))))
+        return list(best)
+    return [min(targets, key=partial(dist, b)) for b in boxes]
+
+
+def box_target_pairs(task: GridTask, state: GridState, box_places: Sequence[int], target_places: Sequence[int],
+                     dist: Distance) -> list[tuple[int, str, int | None]]:
+    """(box place, colour, target place) for every box, paired per colour (``pairing``): the box-target
+    assignment the greedy planner follows and the ``paired`` rule gate judges moves by."""
+    out = []
+    colours = dict.fromkeys(it[4:] for k in box_places for it in state.places[k] if it.startswith("box_"))
+    for colour in colours:
+        boxes = [k for k in box_places for it in state.places[k] if it == f"box_{colour}"]
+        targets = [k for k in target_places for it in state.places[k] if it == f"target_{colour}"]
+        for b, t in zip(boxes, pairing(boxes, targets, dist), strict=True):
+            out.append((b, colour, t))
+    return out
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from tasks.base import (
     AgentId,
     Agree,
     ArrayView,
+    GateGoal,
     GateVerdict,
     JointAction,
     Plan,
@@ -51,7 +52,15 @@ from tasks.base import (
     PlanErrorKind,
     Suspicious,
 )
-from tasks.grid_common import COLOURS, GridState, GridTask, Transition, skip_text, split_official
+from tasks.grid_common import (
+    COLOURS,
+    GridState,
+    GridTask,
+    Transition,
+    box_target_pairs,
+    skip_text,
+    split_official,
+)
 from tasks.plans import format_number, numbers, parse_agent_coords
 
 DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # up, down, left, right: the authors' order
@@ -217,10 +226,11 @@ class GridEasy(GridTask):
                 seen.add(e.cell)
         return tuple(errors)
 
-    def rule_gate(self, state: GridState, plan: Plan, agent: AgentId) -> GateVerdict:
+    def rule_gate(self, state: GridState, plan: Plan, agent: AgentId, goal: GateGoal = "nearest") -> GateVerdict:
         """Agree when the line matches a target or brings the box strictly closer to one; otherwise the
         doubt comes with the same box's better move as its fix (``actor_gate="direct"`` sends it,
-        ``"apply"`` takes it)."""
+        ``"apply"`` takes it). ``goal`` says which targets count: any of the box's colour (``nearest``,
+        the paper's) or the one the box is paired with (``paired``, see ``goal_cells``)."""
         line = plan.as_dict().get(agent)
         if line is None:
             return Agree()
@@ -230,29 +240,42 @@ class GridEasy(GridTask):
         if isinstance(e.dest, str):
             return Agree()
         assert e.cell is not None and e.item is not None and isinstance(e.dest, int)
-        targets = self.target_cells(state, e.item[4:])
+        targets = self.goal_cells(state, e.cell, e.item[4:], goal)
         before = min((self.distance(e.cell, t) for t in targets), default=0)
         after = min((self.distance(e.dest, t) for t in targets), default=0)
         if after < before:
             return Agree()
-        return Suspicious(f"the plan does not bring {e.item} closer to a {e.item[4:]} target "
+        which = "a" if goal == "nearest" else "its paired"
+        return Suspicious(f"the plan does not bring {e.item} closer to {which} {e.item[4:]} target "
                           f"(distance {before} -> {after})", self._better_move(e.cell, e.item, targets, before))
 
-    def idle_move(self, state: GridState, agent: AgentId) -> str | None:
+    def goal_cells(self, state: GridState, cell: int, colour: str, goal: GateGoal = "nearest") -> list[int]:
+        """The target squares a ``box_<colour>`` in ``cell`` may head for: every target of its colour
+        (``nearest``), or the ones the greedy planner's box-target pairing gives the boxes of that colour in
+        ``cell`` (``paired``: minimise the longest box-to-target distance, then the total), so two boxes
+        never head for one target while another waits elsewhere."""
+        if goal == "nearest":
+            return self.target_cells(state, colour)
+        cells = range(len(self.agents))
+        return [t for b, c, t in box_target_pairs(self, state, cells, cells, self.distance)
+                if b == cell and c == colour and t is not None]
+
+    def idle_move(self, state: GridState, agent: AgentId, goal: GateGoal = "nearest") -> str | None:
         """The move an agent the plan left idle could make itself (LLaMAC's ``idle_actors="volunteer"``):
-        a box of its square matched with a target there, else a box carried strictly closer to its nearest
-        target; ``None`` when no box of its square can get closer."""
+        a box of its square matched with a target there, else a box carried strictly closer to its goal
+        (``goal_cells``); ``None`` when no box of its square can get closer. With ``paired`` goals the box
+        with the longest way left goes first, as in the greedy planner."""
         cell = self._agent_index[agent]
         boxes = [it for it in state.places[cell] if it.startswith("box_")]
         moves = []
         for box in dict.fromkeys(boxes):
-            targets = self.target_cells(state, box[4:])
+            targets = self.goal_cells(state, cell, box[4:], goal)
             if not targets:
                 continue
             before = min(self.distance(cell, t) for t in targets)
             move = self._better_move(cell, box, targets, before)
             if move is not None:
-                moves.append((before, move))
+                moves.append((-before if goal == "paired" else before, move))
         return min(moves)[1] if moves else None
 
     def _better_move(self, cell: int, box: str, targets: Sequence[int], before: int) -> str | None:

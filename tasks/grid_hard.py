@@ -48,6 +48,7 @@ from tasks.base import (
     Agree,
     ArrayView,
     DirectFeedback,
+    GateGoal,
     GateVerdict,
     JointAction,
     Plan,
@@ -167,7 +168,7 @@ class GridHard(HardRules, GridTask):
                 movers[e.item] = key
         return tuple(errors)
 
-    def rule_gate(self, state: GridState, plan: Plan, agent: AgentId) -> GateVerdict:
+    def rule_gate(self, state: GridState, plan: Plan, agent: AgentId, goal: GateGoal = "nearest") -> GateVerdict:
         """The authors' ``get_actor_feedback_or_not``: direct feedback when no empty corner of this
         agent is closer to the target than the box is; ask the LLM when the planned corner is not
         closer (with the nearest free corner as the fix ``actor_gate="direct"|"apply"`` uses) or the plan
@@ -209,7 +210,7 @@ class GridHard(HardRules, GridTask):
                               f"(distance {before} -> {planned})", self.place_action(e.item, best))
         return Agree()
 
-    def idle_move(self, state: GridState, agent: AgentId) -> str | None:
+    def idle_move(self, state: GridState, agent: AgentId, goal: GateGoal = "nearest") -> str | None:
         """The move an agent the plan left idle could make itself (LLaMAC's ``idle_actors="volunteer"``):
         a box on a corner of its square matched with a target in the square, else a box carried to the free
         corner of its square nearest a target, when that is strictly closer; ``None`` otherwise."""

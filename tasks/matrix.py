@@ -31,6 +31,7 @@ from tasks.base import (
     AgentId,
     Agree,
     ArrayView,
+    GateGoal,
     GateVerdict,
     JointAction,
     Outcome,
@@ -314,7 +315,7 @@ class MatrixGame:
                 )
         return tuple(errors)
 
-    def rule_gate(self, state: MatrixState, plan: Plan, agent: AgentId) -> GateVerdict:
+    def rule_gate(self, state: MatrixState, plan: Plan, agent: AgentId, goal: GateGoal = "nearest") -> GateVerdict:
         """Every in-range action is legal in a matrix game; whether it is wise is the LLM's call."""
         return Agree()
 

@@ -16,54 +16,24 @@ of their target's cell are matched first.
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import Any
 
 from tasks.base import AgentId, TaskError
 from tasks.coordinator import Decision, StepMemory
-from tasks.grid_common import GridState, GridTask
+from tasks.grid_common import GridState, GridTask, box_target_pairs
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
-
-Distance = Callable[[int, int], float]
-"""Steps between a box's place and a target's place (squares in Easy, corner to cell in Hard)."""
-
-
-def _pairing(boxes: list[Any], targets: list[Any], dist: Distance) -> list[Any]:
-    """For each box, its target: minimise the longest distance, then the total (exact up to 6)."""
-    if not targets:
-        return [None] * len(boxes)
-    if len(boxes) <= 6 and len(targets) <= 6 and len(boxes) <= len(targets):
-        best = min(itertools.permutations(targets, len(boxes)),
-                   key=lambda p: (max(dist(b, t) for b, t in zip(boxes, p, strict=True)),
-                                  sum(dist(b, t) for b, t in zip(boxes, p, strict=True))))
-        return list(best)
-    return [min(targets, key=partial(dist, b)) for b in boxes]
-
-
-def _pairs(task: GridTask, state: GridState, box_places: range, target_places: range, dist: Distance):
-    """(box place, colour, target place) for every box, paired per colour."""
-    out = []
-    colours = dict.fromkeys(it[4:] for k in box_places for it in state.places[k] if it.startswith("box_"))
-    for colour in colours:
-        boxes = [k for k in box_places for it in state.places[k] if it == f"box_{colour}"]
-        targets = [k for k in target_places for it in state.places[k] if it == f"target_{colour}"]
-        for b, t in zip(boxes, _pairing(boxes, targets, dist), strict=True):
-            out.append((b, colour, t))
-    return out
-
 
 def plan_easy(task: GridEasy, state: GridState) -> dict[AgentId, str]:
     """Longest remaining job first per cell; between two shortest-path squares, the less loaded."""
     cells = range(len(task.agents))
     load = [sum(1 for it in p if it.startswith("box_")) for p in state.places]
     work: dict[int, list[tuple[int, int, str, int]]] = {}
-    for box, colour, target in _pairs(task, state, cells, cells, task.distance):
+    for box, colour, target in box_target_pairs(task, state, cells, cells, task.distance):
         if target is not None:
             d = task.distance(box, target)
             work.setdefault(box, []).append((d + 1, int(d == 0), colour, target))
@@ -184,7 +154,7 @@ def plan_hard(task: GridHard, state: GridState, stuck: bool = False) -> dict[Age
     plan = _HardStep(task, state, occupied={k for k in corners if state.places[k]})
     blocked: list[tuple[int, list[int]]] = []
     moves = []
-    for box, colour, target in _pairs(task, state, corners, range(n), corner_to_cell):
+    for box, colour, target in box_target_pairs(task, state, corners, range(n), corner_to_cell):
         if target is None:
             continue
         if box in task.corners_of(target) and target not in plan.busy:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import Agree, ArrayView, GateVerdict, Outcome, Plan, PlanError, PlanErrorKind
+from tasks.base import Agree, ArrayView, GateGoal, GateVerdict, Outcome, Plan, PlanError, PlanErrorKind
 from tasks.plans import extract_json_object
 
 ACTIONS = ("step", "wait")
@@ -74,7 +74,7 @@ class ToyLineTask:
                 errors.append(PlanError(PlanErrorKind.NOT_DOABLE, f"{action} is not doable", agent))
         return tuple(errors)
 
-    def rule_gate(self, state: Any, plan: Plan, agent: str) -> GateVerdict:
+    def rule_gate(self, state: Any, plan: Plan, agent: str, goal: GateGoal = "nearest") -> GateVerdict:
         return self.gate(agent)
 
     def plan_json_schema(self) -> dict[str, Any]:

@@ -225,3 +225,43 @@ def test_episode_metrics_count_boxes_and_skips() -> None:
     assert m["boxes_initial"] == 2 and m["boxes_left"] == 1 and m["boxes_matched"] == 1
     assert m["skipped_assignments"] == 1 and m["collisions"] == 0
     assert outs[0].rewards["Agent[0, 1]"] > 0
+
+
+def test_easy_paired_gate_sends_each_box_to_its_own_target() -> None:
+    """Two red boxes, two red targets: the paper's gate lets the second box head for the first box's
+    target (nearest); the paired gate sends it to the other one, as the greedy planner pairs them."""
+    task, state = easy({"0_0": ["target_red"], "0_1": ["box_red"], "0_2": ["box_red"], "0_3": [], "0_4": [],
+                        "0_5": ["target_red"]}, rows=1, cols=6)
+    assert task.goal_cells(state, 2, "red", "nearest") == [0, 5]
+    assert task.goal_cells(state, 2, "red", "paired") == [5] and task.goal_cells(state, 1, "red", "paired") == [0]
+    left = Plan((("Agent[0, 2]", "move(box_red, square[0, 1])"),))
+    assert isinstance(task.rule_gate(state, left, "Agent[0, 2]"), Agree)
+    doubt = task.rule_gate(state, left, "Agent[0, 2]", "paired")
+    assert isinstance(doubt, Suspicious) and doubt.fix == "move(box_red, square[0, 3])"
+    assert "its paired red target" in doubt.reason
+    assert task.idle_move(state, "Agent[0, 2]") == "move(box_red, square[0, 1])"
+    assert task.idle_move(state, "Agent[0, 2]", "paired") == "move(box_red, square[0, 3])"
+
+
+def test_easy_paired_volunteer_moves_the_box_with_the_longest_way_first() -> None:
+    task, state = easy({"0_0": ["target_blue"], "0_1": ["box_red", "box_blue"], "0_2": [], "0_3": [],
+                        "0_4": ["target_red"]}, rows=1, cols=5)
+    assert task.idle_move(state, "Agent[0, 1]") == "move(box_blue, square[0, 0])"  # nearest job first
+    assert task.idle_move(state, "Agent[0, 1]", "paired") == "move(box_red, square[0, 2])"
+
+
+@pytest.mark.parametrize("goal, slower", [("nearest", True), ("paired", False)])
+def test_gate_only_play_on_easy_4x8_0_against_the_greedy_planner(goal: str, slower: bool) -> None:
+    """Every agent plays its own volunteer move each step (the rules without a model): with nearest goals
+    two green boxes chase one target and the episode needs more steps than the greedy planner's; with
+    paired goals it needs no more."""
+    from tasks.baselines.grid_planner import run_greedy
+
+    task = GridEasy.from_instance(4, 8, 0)
+    state, steps = task.initial_state(), 0
+    while state.boxes() and steps < task.step_limit:
+        joint = {a: m for a in task.agents if (m := task.idle_move(state, a, goal)) is not None}
+        state, steps = task.step(state, joint).state, steps + 1
+    greedy = run_greedy(GridEasy.from_instance(4, 8, 0))[1]
+    assert state.boxes() == 0
+    assert (steps > greedy) is slower, (steps, greedy)
