@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,6 +27,7 @@ from tasks.coordinator import Decision, StepMemory
 from tasks.grid_common import GridState, GridTask, box_target_pairs
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
+
 
 def plan_easy(task: GridEasy, state: GridState) -> dict[AgentId, str]:
     """Longest remaining job first per cell; between two shortest-path squares, the less loaded."""
