@@ -40,7 +40,25 @@ def service_missing(what: str, why: str) -> NoReturn:
     pytest.skip(message)
 
 
+def xdist_group_of(item: pytest.Item) -> str | None:
+    """The pytest-xdist group a test runs in (``-n 2 --dist loadgroup``, the suite's default): the tests
+    that start a local Ray instance or a model server keep both cores busy themselves, so they run one
+    after another on one worker while the other worker takes the rest; PostgreSQL's checkpoint tests share
+    one database (its table set-up is not safe to run twice at once). ``None``: any worker."""
+    if item.get_closest_marker("ray") is not None or item.get_closest_marker("local_model") is not None \
+            or "local_model_server" in getattr(item, "fixturenames", ()):
+        return "cores"
+    if item.get_closest_marker("postgres") is not None or "postgres_url" in getattr(item, "fixturenames", ()):
+        return "postgres"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = xdist_group_of(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
     # CI replays cassettes with the network blocked (loopback included: a replay needs no server).
     if IN_CI:
         for item in items:
