@@ -31,7 +31,7 @@ from pathlib import Path
 
 from episode_wall_time import evaluated_per_call, play  # same folder: benchmarks are run as scripts
 
-from graphs.context import LLaMACConfig, coordinator_config, resolve_knobs
+from graphs.context import DEFAULT_PRESET, LLaMACConfig, coordinator_config, resolve_knobs
 from llamac.app.parser import add_knob_flags
 from llamac.app.run_config import knob_values
 from llamac.runtime.local_model import LocalModelServer
@@ -136,17 +136,29 @@ def instance_list(instances: list[int]) -> str:
     return ", ".join(f"{a}-{b}" if b > a + 1 else (f"{a}, {b}" if b > a else f"{a}") for a, b in spans)
 
 
+def label(row: dict) -> str:
+    """The table's coordinator column: HMAS-2, or LLaMAC with its preset (rows from before presets: the
+    knobs they name)."""
+    if row["coordinator"] == "hmas2":
+        return "HMAS-2"
+    if row.get("preset"):
+        return f"LLaMAC {row['preset']}"
+    knobs = [f"{k} {row[k]}" for k in ("critics", "actor_gate", "assessor") if row.get(k)]
+    return "LLaMAC (" + ", ".join(knobs) + ")" if knobs else "LLaMAC"
+
+
 def markdown_table(rows: list[dict], evaluated: bool) -> str:
-    """The README's and results/llm_benchmarks.md's table, per size and coordinator (means over episodes)."""
-    names = {"llamac": "LLaMAC", "hmas2": "HMAS-2"}
+    """The README's and results/llm_benchmarks.md's table, per size and coordinator (means over episodes;
+    output tokens per call and the gate's share are totals over the episodes' calls and executed lines)."""
     lines = [
         "| task | coordinator | instances | solved | steps | Feedback | calls per step | billed prompt tokens "
-        "per step | uncached prompt tokens per step | all tokens per episode | wall per episode | wall per step |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "per step | uncached prompt tokens per step | output tokens per call | gate fixes / plan lines | "
+        "all tokens per episode | wall per episode | wall per step |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in ("2x2", "2x4"):
-        for coordinator in ("llamac", "hmas2"):
-            eps = [r for r in rows if r["size"] == size and r["coordinator"] == coordinator and r["steps"]]
+        for name in dict.fromkeys(label(r) for r in rows if r["size"] == size):
+            eps = [r for r in rows if r["size"] == size and label(r) == name and r["steps"]]
             if not eps:
                 continue
 
@@ -154,18 +166,26 @@ def markdown_table(rows: list[dict], evaluated: bool) -> str:
                 return statistics.mean(r[key] / r["steps"] if per_step else r[key] for r in eps)
 
             uncached = f"{mean('evaluated_prompt_tokens', True):,.0f}" if evaluated else "n/a"
+            calls = sum(r["llm_calls"] for r in eps)
+            output = f"{sum(r['completion_tokens'] for r in eps) / calls:.0f}" if calls else "n/a"
+            plan_lines = sum(r.get("plan_lines", 0) for r in eps)
+            gate = (f"{sum(r.get('gate_fixes', 0) for r in eps):.0f} / {plan_lines:.0f} "
+                    f"({100 * sum(r.get('gate_fixes', 0) for r in eps) / plan_lines:.0f} %)" if plan_lines else "n/a")
+            cut = {r.get("max_steps") for r in eps} - {None}
+            solved = f"{sum(bool(r['success']) for r in eps)}/{len(eps)}" + (f" (cut at {min(cut)} steps)" if cut else "")
             lines.append(
-                f"| Easy {size} | {names[coordinator]} | {instance_list([r['instance'] for r in eps])} | "
-                f"{sum(bool(r['success']) for r in eps)}/{len(eps)} | {mean('steps'):.0f} | {mean('feedback'):.1f} | "
+                f"| Easy {size} | {name} | {instance_list([r['instance'] for r in eps])} | "
+                f"{solved} | {mean('steps'):.1f} | {mean('feedback'):.1f} | "
                 f"{mean('llm_calls', True):.1f} | {mean('prompt_tokens', True):,.0f} (target <= "
-                f"{PAPER_TOKENS_PER_STEP[size] / 3:,.0f}) | {uncached} | {mean('tokens'):,.0f} | "
+                f"{PAPER_TOKENS_PER_STEP[size] / 3:,.0f}) | {uncached} | {output} | {gate} | {mean('tokens'):,.0f} | "
                 f"{mean('episode_wall_s'):,.0f} s | {mean('episode_wall_s', True):.0f} s |"
             )
     return "\n".join(lines)
 
 
 async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[str, int]], log: Path | None = None,
-              config: LLaMACConfig | None = None, coordinators: tuple[str, ...] = ("llamac", "hmas2")) -> None:
+              config: LLaMACConfig | None = None, coordinators: tuple[str, ...] = ("llamac", "hmas2"),
+              preset: str = DEFAULT_PRESET, knobs: dict | None = None, max_steps: int | None = None) -> None:
     """Play the missing (size, instance, coordinator) episodes; an interrupted file is resumed.
 
     With ``log`` (the local server's), each row also gets the episode's evaluated prompt tokens, read
@@ -184,12 +204,15 @@ async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[
                 continue
             task = GridEasy.from_instance(rows, cols, instance)
             summary = await play(
-                settings, url, coordinator, task, f"tokens-{size}-{instance}-{coordinator}", None, config
+                settings, url, coordinator, task, f"tokens-{size}-{instance}-{coordinator}", max_steps, config
             )
             line = {
                 "size": size,
                 "instance": instance,
                 "model": settings.model_for("assessor"),
+                "preset": preset if coordinator == "llamac" else None,
+                "knobs": knobs if coordinator == "llamac" else None,
+                "max_steps": max_steps,
                 "actor_gate": (config or LLaMACConfig()).actor_gate,
                 "assessor": (config or LLaMACConfig()).assessor,
                 "critics": (config or LLaMACConfig()).critics,
@@ -217,12 +240,15 @@ def main() -> None:
     parser.add_argument("--first2x2", type=int, default=0, help="first Easy 2x2 instance to play (default 0)")
     add_knob_flags(parser)
     parser.add_argument("--coordinators", default="llamac,hmas2", help="which to play, comma-separated")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="cut each episode after N steps (per-step figures stay exact; a cut episode is unsolved)")
     parser.add_argument("--report", action="store_true", help="only summarise the JSONL file")
     parser.add_argument("--server-log", type=Path, default=None, help="where the local server logs (default: <out>.server.log)")
     args = parser.parse_args()
     log = args.server_log or server_log_of(args.out)
     order = plan(args.n2x2, args.n2x4, args.first2x2)
-    config = coordinator_config("llamac", resolve_knobs("llamac", args.preset, knob_values(args)))
+    knobs = resolve_knobs("llamac", args.preset, knob_values(args))
+    config = coordinator_config("llamac", knobs)
     coordinators = tuple(c for c in args.coordinators.split(",") if c)
     if not coordinators or set(coordinators) - {"llamac", "hmas2"}:
         parser.error("--coordinators takes llamac and/or hmas2")
@@ -231,9 +257,11 @@ def main() -> None:
         configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
         if settings.resolved_provider() == "local":
             with LocalModelServer.from_settings(settings, log_path=log) as server:
-                asyncio.run(run(settings, server.url, args.out, order, log, config, coordinators))
+                asyncio.run(run(settings, server.url, args.out, order, log, config, coordinators,
+                                args.preset or DEFAULT_PRESET, knobs, args.max_steps))
         else:  # a provider's model, chosen by the environment as everywhere else
-            asyncio.run(run(settings, None, args.out, order, None, config, coordinators))
+            asyncio.run(run(settings, None, args.out, order, None, config, coordinators,
+                            args.preset or DEFAULT_PRESET, knobs, args.max_steps))
     report(args.out)
 
 
