@@ -98,6 +98,16 @@ def blamed_lines(parsed: Plan | PlanError, errors: Sequence[PlanError]) -> list[
     return [(e.agent, str(lines[e.agent])) for e in errors if e.agent in lines]
 
 
+def passing_lines(task: Task, env_state: Any, plan: Plan) -> Plan:
+    """``syntax_repair="drop"``: the plan's lines in the order written, each kept only if the kept lines plus
+    it pass the task's check (so a Hard collision drops the later of the two moves)."""
+    kept: list[tuple[str, str]] = []
+    for line in plan.assignments:
+        if not task.validate_plan(env_state, Plan((*kept, line))):
+            kept.append(line)
+    return Plan(tuple(kept))
+
+
 async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
     """Parse and validate the last answer against the step-start state; refuse with typed errors."""
     if state.get("end_reason"):
@@ -107,13 +117,17 @@ async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -
     answer = plan_answers.as_actions(task, state["env_state"], state["plan_answer"]) if numbers else state["plan_answer"]
     parsed = task.parse_plan(answer)
     errors = (parsed,) if not isinstance(parsed, Plan) else task.validate_plan(state["env_state"], parsed)
+    dropped = 0
+    if errors and isinstance(parsed, Plan) and runtime.context.config.syntax_repair == "drop":
+        kept = passing_lines(task, state["env_state"], parsed)
+        parsed, dropped, errors = kept, len(parsed) - len(kept), ()
     if not errors:
         return {
             "plan": parsed,
             "plan_errors": (),
             "repair_turns": [],
             "refused_lines": [],
-            "counters": {"plan_rounds": 1},
+            "counters": {"plan_rounds": 1, **({"dropped_lines": dropped} if dropped else {})},
         }
     counters: dict[str, float] = {}
     if any(e.kind is PlanErrorKind.NOT_JSON for e in errors):

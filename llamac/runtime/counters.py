@@ -43,6 +43,8 @@ COUNTERS: tuple[Counter, ...] = (
     Counter("plan_rounds", "plans asked for (first plans, repairs and revisions)"),
     # under the summary's "counters" only
     Counter("syntax_repairs", "re-prompts after the syntax check refused a plan", summary=False),
+    Counter("dropped_lines", "plan lines the syntax check dropped instead of re-prompting (--syntax-repair drop)",
+            summary=False),
     Counter("objection_rounds", "plan-confirmation rounds with an objection (external feedback)", summary=False),
     Counter("first_plan_repairs", "steps whose first plan needed syntax repair (internal feedback)", summary=False),
     Counter("usage_estimated", "calls whose usage was missing or impossible, charged at their reservation",

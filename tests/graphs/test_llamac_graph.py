@@ -226,6 +226,37 @@ async def test_syntax_repair_bound_ends_with_syntactic_error():
     assert not gw.of(Role.ACTOR)
 
 
+async def test_syntax_repair_drop_keeps_the_passing_lines_without_a_call():
+    bad = json.dumps({"Agent[0]": "fly", "Agent[1]": "step"})
+    gw = scripted_gateway(answers(assessor=(bad, BOTH_STEP)))
+    decision = await decide(ToyLineTask(), gw, syntax_repair="drop")
+    assert decision.end_reason is None and dict(decision.joint_action) == {"Agent[1]": "step"}
+    assert len(gw.of(Role.ASSESSOR)) == 1  # no re-plan call
+    assert decision.counters["dropped_lines"] == 1 and decision.counters.get("syntax_repairs", 0) == 0
+    assert decision.counters["feedback"] == 0
+    # an answer that is no plan at all is still re-prompted
+    gw = scripted_gateway(answers(assessor=("not json at all", bad)))
+    decision = await decide(ToyLineTask(), gw, syntax_repair="drop")
+    assert dict(decision.joint_action) == {"Agent[1]": "step"} and len(gw.of(Role.ASSESSOR)) == 2
+
+
+def test_dropping_keeps_the_first_of_two_colliding_hard_moves():
+    from graphs.syntax_check import passing_lines
+    from tasks.grid_hard import GridHard
+
+    places = {f"{i + 0.5}_{j + 0.5}": [] for i in range(2) for j in range(2)}
+    places.update({f"{float(x)}_{float(y)}": [] for x in range(3) for y in range(3)})
+    places["0.0_0.0"], places["0.0_2.0"] = ["box_red"], ["box_blue"]
+    places["1.5_1.5"] = ["target_red", "target_blue"]
+    task = GridHard.from_state_dict(2, 2, places)
+    state = task.initial_state()
+    plan = Plan((("Agent[0.5, 0.5]", "move(box_red, position(0.0, 1.0))"),
+                 ("Agent[0.5, 1.5]", "move(box_blue, position(0.0, 1.0))")))
+    assert task.validate_plan(state, plan)  # both boxes onto one corner: a collision
+    kept = passing_lines(task, state, plan)
+    assert kept.assignments == plan.assignments[:1] and not task.validate_plan(state, kept)
+
+
 async def test_feedback_counts_objection_rounds_and_first_plan_repairs_only():
     bad = json.dumps({"Agent[0]": "fly"})
     gw = scripted_gateway(answers(assessor=(bad, BOTH_STEP, bad, ONE_WAITS), actor="No."))
