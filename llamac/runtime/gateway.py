@@ -40,7 +40,7 @@ from llamac.runtime.scripted_model import ScriptedChatModel
 from llamac.runtime.settings import Settings
 from llamac.runtime.stops import ProviderFailed
 from llamac.runtime.structured import DOWNGRADE, StructuredPath, bind_structured, first_path, text_of, unpack
-from llamac.runtime.tokens import estimate_tokens
+from llamac.runtime.tokens import estimate_answer_tokens, estimate_tokens
 
 # ---------------------------------------------------------------------------------------------
 # The implementation behind the contract.
@@ -114,27 +114,37 @@ class LLMGateway:
     def model_for(self, role: str) -> str:
         return self.settings.model_for(role)
 
-    def chat_model(self, role: str) -> BaseChatModel:
-        """The (cached) chat model of a role's model name."""
+    def chat_model(self, role: str, max_output_tokens: int | None = None) -> BaseChatModel:
+        """The (cached) chat model of a role's model name, allowed ``max_output_tokens`` (default: the
+        setting) answer tokens."""
         name = self.model_for(role)
-        if name not in self._models:
-            self._models[name] = self._factory(name, role) if self._factory else self._chat_openai(name)
-        return self._models[name]
+        cap = max_output_tokens or self.settings.max_output_tokens
+        key = name if self._factory or cap == self.settings.max_output_tokens else f"{name}@{cap}"
+        if key not in self._models:
+            self._models[key] = self._factory(name, role) if self._factory else self._chat_openai(name, cap)
+        return self._models[key]
 
-    def _chat_openai(self, name: str) -> BaseChatModel:
+    def output_cap(self, schema: dict[str, Any] | None) -> int:
+        """Answer tokens a call may use: ``LLAMAC_MAX_OUTPUT_TOKENS``, raised for a structured call whose
+        complete answer needs more (``estimate_answer_tokens``), so a long plan is not cut off mid-JSON."""
+        cap = self.settings.max_output_tokens
+        return cap if schema is None else max(cap, estimate_answer_tokens(schema))
+
+    def _chat_openai(self, name: str, max_output_tokens: int | None = None) -> BaseChatModel:
         s = self.settings
+        cap = max_output_tokens or s.max_output_tokens
         key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
         extra_body: dict[str, Any] | None = None
         if self._endpoint == "llama_cpp":
             # llama-cpp-python ignores max_completion_tokens and defaults repeat_penalty to 1.1,
             # which flipped the 0.5B model's plans (docs/local_model.md).
-            extra_body = {"repeat_penalty": 1.0, "max_tokens": s.max_output_tokens}
+            extra_body = {"repeat_penalty": 1.0, "max_tokens": cap}
         return ChatOpenAI(
             model=name,
             api_key=key or "no-key-needed",  # the local server and many self-hosted ones take any key
             base_url=self._base_url,
             temperature=s.temperature,
-            max_tokens=s.max_output_tokens,
+            max_tokens=cap,
             timeout=httpx.Timeout(s.resolved_request_timeout_s(), connect=s.connect_timeout_s),
             max_retries=0,  # tenacity (llamac.runtime.retries) is the only retry layer
             http_async_client=httpx.AsyncClient(transport=CompletionCheck(httpx.AsyncHTTPTransport()),
@@ -169,9 +179,10 @@ class LLMGateway:
         role = str(role.value if isinstance(role, Role) else role)
         sent = labelled(messages, role, agent)
         model_name = self.model_for(role)
-        model = self.chat_model(role)
+        cap = self.output_cap(schema)
+        model = self.chat_model(role, cap)
         estimated = estimate_prompt_tokens(sent)
-        reserved = estimated + self.settings.max_output_tokens
+        reserved = estimated + cap
         reservation = await self.budget.reserve(reserved) if self.budget is not None else None
         attempt = _Attempt(path=self._path(model_name, model, schema))
         CURRENT_ATTEMPT.set(attempt)  # this task's call: CompletionCheck counts malformed bodies on it
@@ -193,7 +204,7 @@ class LLMGateway:
         if not _plausible(usage, reserved):
             # No usage, or one that cannot be true (negative, absurd): charge and record the reservation.
             attempt.usage_estimated = True
-            usage = {"input_tokens": estimated, "output_tokens": self.settings.max_output_tokens}
+            usage = {"input_tokens": estimated, "output_tokens": cap}
         if schema is None:
             parsed = None
         valid = (parsed is not None) if schema is not None else bool(text.strip())

@@ -66,7 +66,7 @@ class LocalModelServer:
         host: str = "127.0.0.1",
         port: int | None = None,
         threads: int = 1,
-        n_ctx: int = 4096,
+        n_ctx: int = 8192,
         state_cache: bool = False,
         start_timeout_s: float = 120.0,
         log_path: Path | None = None,

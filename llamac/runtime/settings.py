@@ -75,7 +75,8 @@ class Settings(BaseSettings):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     """LLAMAC_TEMPERATURE: sampling temperature (0: reproducible plans)."""
     max_output_tokens: int = Field(default=512, gt=0)
-    """LLAMAC_MAX_OUTPUT_TOKENS: cap on every answer; also the output part of each budget reservation."""
+    """LLAMAC_MAX_OUTPUT_TOKENS: cap on every answer; also the output part of each budget reservation. A plan
+    call whose complete JSON needs more gets more (``LLMGateway.output_cap``)."""
     request_timeout_s: float | None = Field(default=None, gt=0)
     """LLAMAC_REQUEST_TIMEOUT_S: per-attempt read timeout. Unset: 300 s for the local server (it queues
     requests), 120 s for a provider."""
@@ -112,8 +113,10 @@ class Settings(BaseSettings):
     """LLAMAC_LOCAL_THREADS: llama.cpp threads. Unset: chosen from the machine's load when the server
     starts (``resolved_local_threads``): every CPU this process may use on an idle machine, half of them
     (at least one) on a busy one, where a second thread next to another job cut generation to 1-6 tokens/s."""
-    local_ctx: int = Field(default=4096, gt=0)
-    """LLAMAC_LOCAL_CTX: context window of the local server."""
+    local_ctx: int = Field(default=8192, gt=0)
+    """LLAMAC_LOCAL_CTX: context window of the local server. 8,192 (Qwen2.5 takes 32k; the KV cache of the
+    0.5B model at 8,192 is about 100 MB): at 4,096 Hard 4x8's and allocation N=50's repair prompts plus the
+    answer overflowed it (2026-12-04)."""
     local_state_cache: bool = False
     """LLAMAC_LOCAL_STATE_CACHE: also keep saved KV states in RAM (``--cache True``). The server
     always reuses the prefix shared with the previous request; this adds reuse across interleaved

@@ -136,6 +136,21 @@ async def test_llama_cpp_dialect_binds_the_schema_and_its_sampling_fixes(make_se
     assert (result.record.prompt_tokens, result.record.completion_tokens) == (42, 7)
 
 
+async def test_a_plan_longer_than_the_output_cap_gets_room_for_its_whole_answer(make_settings, endpoint_factory):
+    from llamac.runtime.tokens import estimate_answer_tokens
+
+    endpoint = endpoint_factory([completion('{"a1": 1}', prompt_tokens=42, completion_tokens=7)] * 2)
+    settings = make_settings(local_url=endpoint.url, max_output_tokens=99)
+    gateway = LLMGateway(settings, "run-1")
+    large = {"type": "object", "properties": {f"Agent[{i}]": {"type": "integer", "maximum": 100} for i in range(50)}}
+    small = {"type": "object", "properties": {"a1": {"type": "integer", "maximum": 100}}}
+    await gateway.call(role="assessor", agent=None, messages=MESSAGES, step=0, schema=large)
+    await gateway.call(role="assessor", agent=None, messages=MESSAGES, step=0, schema=small)
+    first, second = (seen.body for seen in endpoint.seen)
+    assert first["max_tokens"] == estimate_answer_tokens(large) > 99
+    assert second["max_tokens"] == 99  # the setting stands where the answer fits
+
+
 async def test_calls_are_written_as_json_lines_and_summed(make_settings, tmp_path):
     metering = Metering("run-9", run_dir=tmp_path)
     gateway, _ = scripted_gateway(make_settings(), ['{"a": 1}', "nope"], metering=metering)
