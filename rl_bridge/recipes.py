@@ -25,7 +25,7 @@ from rl_bridge.observations import ENCODINGS
 RECIPES_FILE = Path(__file__).with_name("recipes.toml")
 POLICIES_DIR = Path(__file__).with_name("policies")
 RECIPE_ALGOS = ("steer", "mappo", "happo", "mat", "step")
-_PPO_FIELDS = {f.name for f in fields(PPOConfig)} - {"leader_timescale", "distinct_inputs"}
+_PPO_FIELDS = {f.name for f in fields(PPOConfig)} - {"leader_timescale", "follower_first", "distinct_inputs"}
 
 
 class Frozen(BaseModel):

@@ -24,7 +24,7 @@ from rl_bridge.errors import RLUsageError
 GAME_ORDER = ("penalty_k0", "penalty_k-100", "penalty_k-1000", "mixing", "coordination", "cooperation")
 GAME_TITLES = {"penalty_k0": "Penalty k=0", "penalty_k-100": "Penalty k=-100", "penalty_k-1000": "Penalty k=-1000",
                "mixing": "Mixing", "coordination": "Coordination", "cooperation": "Cooperation"}
-METHOD_ORDER = ("steer", "steer-lt0.1", "steer-no-itb", "steer-no-otb", "steer-prio-random", "steer-prio-rotate",
+METHOD_ORDER = ("steer", "steer-lt0.1", "steer-lt0.1-ff0.2", "steer-no-itb", "steer-no-otb", "steer-prio-random", "steer-prio-rotate",
                 "step", "mat", "happo", "mappo")
 
 # The paper's figures (spec/reported.md): score mean, std, SE share in %.

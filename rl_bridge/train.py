@@ -40,7 +40,7 @@ from tasks.matrix import GAMES
 
 def run_label(algo: str, cfg: PPOConfig, net_options: dict[str, Any] | None = None) -> str:
     """The algorithm's name plus every variant that departs from it, e.g. ``steer-no-otb``,
-    ``steer-prio-random``, ``steer-lt0.1``: the report shows each label as its own row."""
+    ``steer-prio-random``, ``steer-lt0.1``, ``steer-lt0.1-ff0.25``: the report shows each label as its own row."""
     options = net_options or {}
     parts = [algo]
     parts += [f"no-{block}" for block in ("itb", "otb") if options.get(block) is False]
@@ -48,6 +48,8 @@ def run_label(algo: str, cfg: PPOConfig, net_options: dict[str, Any] | None = No
         parts.append(f"prio-{options['priority']}")
     if cfg.leader_timescale != 1.0:
         parts.append(f"lt{cfg.leader_timescale:g}")
+    if cfg.follower_first > 0:
+        parts.append(f"ff{cfg.follower_first:g}")
     return "-".join(parts)
 
 
@@ -192,6 +194,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=number("--lr", low=0, low_open=True, high=1), help="learning rate")
     p.add_argument("--leader-timescale", type=number("--leader-timescale", low=0, low_open=True), default=1.0,
                    help="[ours] scale agent i's policy loss by this ** (n-1-i); 1 = the authors' STEER")
+    p.add_argument("--follower-first", type=number("--follower-first", low=0, high=0.9), default=0.0,
+                   help="[ours, STEER] followers best-respond first: for this share of --steps the leader acts "
+                        "uniformly and its policy loss is off (with n agents agent i waits share * (n-1-i)/(n-1)); "
+                        "0 = the authors'")
     p.add_argument("--state-token", choices=("learned", "state"), default="learned", help="STEER's t_0")
     p.add_argument("--ppo-epochs", type=number("--ppo-epochs", low=1, whole=True), help="PPO epochs per update")
     p.add_argument("--no-itb", action="store_true", help="STEER ablation: no inner transformer block")
@@ -222,8 +228,11 @@ def config_from_args(args: argparse.Namespace) -> tuple[EnvSpec, PPOConfig]:
     else:
         spec = EnvSpec(args.task, size=args.size, difficulty=args.difficulty, agents=args.agents,
                        game=args.scenario if args.task == "football" else "")
+    if args.follower_first > 0 and (args.algo != "steer" or args.priority != "fixed"):
+        raise RLUsageError("--follower-first schedules STEER's agents in the fixed priority order; "
+                           "use it with --algo steer and --priority fixed")
     cfg = replace(PPOConfig(), **spec.ppo_defaults(), leader_timescale=args.leader_timescale,
-                  distinct_inputs=not args.every_sample)
+                  follower_first=args.follower_first, distinct_inputs=not args.every_sample)
     cfg = replace(cfg, **ppo_overrides(args))
     check_one_update(cfg)
     return spec, cfg

@@ -44,6 +44,12 @@ class PPOConfig:
     leader_timescale: float = 1.0
     """[ours] Agent i's policy loss is scaled by ``leader_timescale ** (n - 1 - i)``: below 1 the
     leaders learn slower than their followers (two-timescale Stackelberg learning). 1 = the authors'."""
+    follower_first: float = 0.0
+    """[ours, STEER] Followers best-respond first: until ``follower_first * (n - 1 - i) / (n - 1)``
+    of ``total_steps`` are done, agent i acts uniformly at random in rollouts and its policy loss is
+    off (weight 0; its entropy bonus and critic still train). The last agent learns from the start,
+    against every action of its leaders; the leader starts last, against a follower that already
+    answers each of its actions. 0 = the authors' (everyone learns and acts from the start)."""
     distinct_inputs: bool = True
     """[ours] Compute once per *distinct* network input. Update: the joint teacher-forced pass runs
     once per distinct (obs, state, mask, joint action) of a minibatch and is gathered back to every
@@ -172,6 +178,17 @@ def timescales(n_agents: int, leader_timescale: float) -> torch.Tensor:
     return leader_timescale ** torch.arange(n_agents - 1, -1, -1, dtype=torch.float32)
 
 
+def policy_weights(n_agents: int, cfg: PPOConfig, steps_done: int = 0) -> torch.Tensor:
+    """Per-agent policy-loss weights after ``steps_done`` env steps: the timescales, with the agents
+    still waiting for their followers (``follower_first``) at 0."""
+    weights = timescales(n_agents, cfg.leader_timescale)
+    if cfg.follower_first > 0 and n_agents > 1:
+        rank = torch.arange(n_agents - 1, -1, -1, dtype=torch.float32) / (n_agents - 1)
+        start = cfg.follower_first * cfg.total_steps * rank
+        weights = torch.where(start <= steps_done, weights, torch.zeros(()))
+    return weights
+
+
 INPUT_FIELDS = ("obs", "state", "mask", "actions")
 """The rollout fields a teacher-forced pass reads; samples equal in all of them get equal outputs."""
 
@@ -210,10 +227,12 @@ def evaluate_grouped(evaluate: Evaluate, mb: dict[str, torch.Tensor], groups: tu
     return logp[local], entropy[local], values[local]
 
 
-def joint_ppo_update(rollout: Rollout, evaluate: Evaluate, params: list[nn.Parameter], optimizer: torch.optim.Optimizer, value_norm: ValueNorm, cfg: PPOConfig, generator: torch.Generator) -> dict[str, float]:
+def joint_ppo_update(rollout: Rollout, evaluate: Evaluate, params: list[nn.Parameter], optimizer: torch.optim.Optimizer, value_norm: ValueNorm, cfg: PPOConfig, generator: torch.Generator, steps_done: int = 0) -> dict[str, float]:
     """All agents' losses in one backward pass (STEER, MAPPO, MAT): mean over agents and samples of
-    surrogate + value_coef * value loss - entropy_coef * entropy."""
+    surrogate + value_coef * value loss - entropy_coef * entropy. ``steps_done`` (env steps before
+    this update) places the update in the ``follower_first`` schedule."""
     adv, targets = advantages_and_targets(rollout, value_norm, cfg)
+    weights = policy_weights(adv.shape[-1], cfg, steps_done)
     data = rollout.flat()
     distinct = DistinctInputs(data) if cfg.distinct_inputs else None
     stats: dict[str, float] = {}
@@ -221,7 +240,7 @@ def joint_ppo_update(rollout: Rollout, evaluate: Evaluate, params: list[nn.Param
         for idx in minibatches(adv.shape[0], cfg.n_minibatches, generator):
             mb = {k: v[idx] for k, v in data.items()}
             groups = None if distinct is None else distinct.groups(idx)
-            loss, stats = joint_loss(evaluate, mb, adv[idx], targets[idx], cfg, groups)
+            loss, stats = joint_loss(evaluate, mb, adv[idx], targets[idx], cfg, groups, weights)
             optimizer.zero_grad()
             loss.backward()
             stats["grad_norm"] = float(nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
@@ -229,11 +248,13 @@ def joint_ppo_update(rollout: Rollout, evaluate: Evaluate, params: list[nn.Param
     return stats
 
 
-def joint_loss(evaluate: Evaluate, mb: dict[str, torch.Tensor], adv: torch.Tensor, targets: torch.Tensor, cfg: PPOConfig, groups: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-    """surrogate + value_coef * value loss - entropy_coef * entropy, each a mean over samples and agents."""
+def joint_loss(evaluate: Evaluate, mb: dict[str, torch.Tensor], adv: torch.Tensor, targets: torch.Tensor, cfg: PPOConfig, groups: tuple[torch.Tensor, torch.Tensor] | None = None, weights: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """surrogate + value_coef * value loss - entropy_coef * entropy, each a mean over samples and
+    agents; the surrogate weighted per agent (``policy_weights``, the timescales by default)."""
     logp, entropy, values = evaluate_grouped(evaluate, mb, groups)
     per_agent = clipped_surrogate(logp, mb["logp"], adv, cfg.clip).mean(0)
-    policy_loss = (per_agent * timescales(per_agent.shape[0], cfg.leader_timescale)).mean()
+    w = timescales(per_agent.shape[0], cfg.leader_timescale) if weights is None else weights
+    policy_loss = (per_agent * w).mean()
     value_loss = clipped_value_loss(values, mb["values"], targets, cfg.clip, cfg.huber_delta).mean()
     loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy.mean()
     stats = {"policy_loss": policy_loss.item(), "value_loss": value_loss.item(), "entropy": entropy.mean().item()}

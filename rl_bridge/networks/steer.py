@@ -194,7 +194,8 @@ class SteerNet(nn.Module):
 
     # ----------------------------------------------------------------- rollout: n passes
     @torch.no_grad()
-    def decode(self, obs: torch.Tensor, state: torch.Tensor | None, mask: torch.Tensor | None, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def decode(self, obs: torch.Tensor, state: torch.Tensor | None, mask: torch.Tensor | None, deterministic: bool = False,
+               uniform: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Autoregressive decoding, agent by agent: returns actions, their log-probs and V_i, all [B, n].
 
         The ITB runs once; the OTB runs n times, pass i over the i+1 positions agent i may see (by
@@ -202,6 +203,8 @@ class SteerNet(nn.Module):
         read. The critics need no pass of their own: the last pass already holds every ``(s, a_<i)``.
         An unavailable action has probability exactly 0, so it is never sampled. With a priority
         ``order`` the loop runs over decoding positions and results go back to agent order.
+        ``uniform`` [n] bool: those positions sample uniformly over their available actions instead
+        (a leader waiting for its followers, ``PPOConfig.follower_first``); not in greedy decoding.
         """
         b, n = obs.shape[0], self.shape.n_agents
         obs, order = self.split_priority(obs)
@@ -215,9 +218,10 @@ class SteerNet(nn.Module):
         h = obs_rep
         for i in range(n):
             h = self.head_input(self.otb_pass(state_rep, onehot[:, :i]), obs_rep[:, : i + 1])
-            log_probs = torch.log_softmax(
-                masked_logits(self.actor(h[:, i]), None if mask is None else mask[:, i]), dim=-1
-            )
+            logits = self.actor(h[:, i])
+            if uniform is not None and uniform[i] and not deterministic:
+                logits = torch.zeros_like(logits)
+            log_probs = torch.log_softmax(masked_logits(logits, None if mask is None else mask[:, i]), dim=-1)
             a = log_probs.argmax(-1) if deterministic else torch.multinomial(log_probs.exp(), 1).squeeze(-1)
             actions[:, i], logp[:, i] = a, log_probs.gather(-1, a.unsqueeze(-1)).squeeze(-1)
             onehot[:, i] = nn.functional.one_hot(a, self.shape.n_actions).float()
