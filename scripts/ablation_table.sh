@@ -11,6 +11,8 @@
 # disjoint GAME lists to two invocations to use two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/matrix_games.sh
+source scripts/matrix_games.sh
 [ $# -ge 1 ] || { echo "usage: scripts/ablation_table.sh OUT [GAME ...]" >&2; exit 2; }
 out=$1; shift
 games=("$@")
@@ -20,12 +22,7 @@ STEPS=${MATRIX_STEPS:-200000}
 PYTHON=${PYTHON:-.venv/bin/python}
 
 for game in "${games[@]}"; do
-  case $game in
-    penalty_k*) args=(--game penalty --k "${game#penalty_k}" --n-envs 100 --episode-length 10) ;;
-    mixing) args=(--game mixing --n-envs 100 --episode-length 10) ;;
-    coordination|cooperation) args=(--game "$game" --n-envs 50 --episode-length 20) ;;
-    *) echo "error: unknown game setting '$game'" >&2; exit 2 ;;
-  esac
+  game_args "$game"
   for variant in steer steer-no-itb steer-no-otb steer-prio-random steer-prio-rotate; do
     case $variant in
       steer) extra=() ;;

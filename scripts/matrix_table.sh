@@ -10,6 +10,8 @@
 # so an interrupted sweep continues where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/matrix_games.sh
+source scripts/matrix_games.sh
 [ $# -ge 1 ] || { echo "usage: scripts/matrix_table.sh OUT [GAME ...]" >&2; exit 2; }
 out=$1; shift
 games=("$@")
@@ -18,12 +20,7 @@ SEEDS=0,1,2,3,4
 STEPS=${MATRIX_STEPS:-200000}
 
 for game in "${games[@]}"; do
-  case $game in
-    penalty_k*) args=(--game penalty --k "${game#penalty_k}" --n-envs 100 --episode-length 10) ;;
-    mixing) args=(--game mixing --n-envs 100 --episode-length 10) ;;
-    coordination|cooperation) args=(--game "$game" --n-envs 50 --episode-length 20) ;;
-    *) echo "error: unknown game setting '$game'" >&2; exit 2 ;;
-  esac
+  game_args "$game"
   for variant in steer steer-lt0.1 step mat happo mappo; do
     algo=${variant%-lt0.1}
     extra=()

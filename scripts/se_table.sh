@@ -15,6 +15,8 @@
 # niced; one process at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/matrix_games.sh
+source scripts/matrix_games.sh
 [ $# -ge 1 ] || { echo "usage: scripts/se_table.sh OUT [GAME ...]" >&2; exit 2; }
 out=$1; shift
 games=("$@")
@@ -33,12 +35,7 @@ for variant in $VARIANTS; do
     *) echo "error: unknown variant '$variant'" >&2; exit 2 ;;
   esac
   for game in "${games[@]}"; do
-    case $game in
-      penalty_k*) args=(--game penalty --k "${game#penalty_k}" --n-envs 100 --episode-length 10) ;;
-      mixing) args=(--game mixing --n-envs 100 --episode-length 10) ;;
-      coordination|cooperation) args=(--game "$game" --n-envs 50 --episode-length 20) ;;
-      *) echo "error: unknown game setting '$game'" >&2; exit 2 ;;
-    esac
+    game_args "$game"
     for seed in ${SEEDS//,/ }; do
       [ -f "$out/$game/$variant/seed$seed/config.json" ] && continue
       nice -n 5 "$PYTHON" -m rl_bridge.train --algo steer "${args[@]}" "${extra[@]}" \
