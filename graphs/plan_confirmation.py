@@ -72,8 +72,7 @@ def volunteers(ctx: CoordinatorContext, env_state: object, plan: Plan) -> list[s
     if getattr(ctx.config, "idle_actors", "wait") != "volunteer" or idle_move is None:
         return []
     named = set(plan.agents)
-    goal = getattr(ctx.config, "gate_goal", "nearest")
-    return [a for a in ctx.task.agents if a not in named and idle_move(env_state, a, goal) is not None]
+    return [a for a in ctx.task.agents if a not in named and idle_move(env_state, a, ctx.config.gate_goal) is not None]
 
 
 async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
@@ -81,11 +80,11 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
     ctx = runtime.context
     agent, plan = job["agent"], job["plan"]
     if job["gated"] and agent not in plan.as_dict():  # a volunteer (see ``volunteers``)
-        move = ctx.task.idle_move(job["env_state"], agent, getattr(ctx.config, "gate_goal", "nearest"))
+        move = ctx.task.idle_move(job["env_state"], agent, ctx.config.gate_goal)
         text = f"the plan leaves {agent} idle; take {move}"
         return {"objections": [Objection(agent, text, job["round"], "rule", move)]}
     if job["gated"]:
-        verdict = ctx.task.rule_gate(job["env_state"], plan, agent, getattr(ctx.config, "gate_goal", "nearest"))
+        verdict = ctx.task.rule_gate(job["env_state"], plan, agent, ctx.config.gate_goal)
         if isinstance(verdict, Agree):
             return {"counters": {"gate_skips": 1}}
         if isinstance(verdict, DirectFeedback):

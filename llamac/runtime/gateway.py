@@ -130,9 +130,8 @@ class LLMGateway:
         cap = self.settings.max_output_tokens
         return cap if schema is None else max(cap, estimate_answer_tokens(schema))
 
-    def _chat_openai(self, name: str, max_output_tokens: int | None = None) -> BaseChatModel:
+    def _chat_openai(self, name: str, cap: int) -> BaseChatModel:
         s = self.settings
-        cap = max_output_tokens or s.max_output_tokens
         key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
         extra_body: dict[str, Any] | None = None
         if self._endpoint == "llama_cpp":

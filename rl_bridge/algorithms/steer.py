@@ -45,8 +45,8 @@ class Steer:
         log_policy, values = self.net.joint_policy(obs, state, actions, mask)
         waiting = self.waiting()
         if waiting is not None:
-            flat = torch.zeros_like(log_policy) if mask is None else masked_logits(torch.zeros_like(log_policy), mask)
-            log_policy = torch.where(waiting[:, None], torch.log_softmax(flat, dim=-1), log_policy)
+            flat = torch.log_softmax(masked_logits(torch.zeros_like(log_policy), mask), dim=-1)
+            log_policy = torch.where(waiting[:, None], flat, log_policy)
         return log_policy, values
 
     def update(self, rollout: Rollout) -> dict[str, float]:

@@ -25,7 +25,7 @@ def _scripted_provider(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-scripted-not-sent")  # provider: openai, so no local server
     model = ScriptedChatModel(script=["this is not a plan"], cycle=True)
-    monkeypatch.setattr(LLMGateway, "_chat_openai", lambda self, name, cap=None: model)
+    monkeypatch.setattr(LLMGateway, "_chat_openai", lambda self, name, cap: model)
     return model
 
 
