@@ -6,7 +6,8 @@
 #
 # Steps: Debian's SDL2, Boost and GL development packages (apt-get, when run as root and missing);
 # the build's own Python needs (psutil, six, wheel; gym 0.25.2, since 0.26 changed reset/step);
-# then the wheel is compiled once (about 3 minutes on 2 cores) into a cache of ours and installed.
+# then the wheel is compiled once (about 6 minutes on 2 idle cores) into a cache of ours and installed
+# with its runtime dependencies.
 # Pitfalls this handles: the engine's build script imports psutil, so the build must see the venv's
 # packages (--no-build-isolation, venv first on PATH); six is imported but not declared.
 set -euo pipefail
@@ -33,5 +34,7 @@ if ! ls "$wheels"/gfootball-"$GFOOTBALL_VERSION"-*.whl >/dev/null 2>&1; then
   MAKEFLAGS=${MAKEFLAGS:--j2} python -m pip wheel -q --no-build-isolation --no-deps \
     "gfootball==$GFOOTBALL_VERSION" -w "$wheels"
 fi
-python -m pip install -q --no-deps "$wheels"/gfootball-"$GFOOTBALL_VERSION"-*.whl
+# The wheel with its declared runtime needs (absl-py, pygame, opencv-python, scipy); gym stays at the
+# 0.25.2 installed above, which satisfies its "gym>=0.11.0".
+python -m pip install -q "$wheels"/gfootball-"$GFOOTBALL_VERSION"-*.whl "gym==0.25.2"
 python -c "import gfootball.env" && echo "install_football: gfootball $GFOOTBALL_VERSION ready in $venv" >&2
