@@ -2,7 +2,8 @@
 
 Reads the STEER run folders (``DIR/football_<scenario>/steer/seed<N>``) and the students distilled
 from them (``.../student-<variant>/seed<N>``) and writes a Markdown table: the teacher's and the
-students' greedy score (share of the evaluation episodes we score in), the paper's figures, the
+students' greedy score (share of the evaluation episodes we score in) and how many episodes each
+was scored on (teacher / students), the paper's figures, the
 environment steps the teacher reached, their share of the paper's 4e6, wall time and env steps/s.
 """
 
@@ -19,9 +20,9 @@ PAPER_STEPS = 4_000_000
 
 
 def rows(root: Path) -> list[str]:
-    lines = ["| scenario (teacher seed) | teacher: STEER | students | paper: STEER | paper: students | env steps (share of 4e6) "
+    lines = ["| scenario (teacher seed) | teacher: STEER | students | evaluation episodes | paper: STEER | paper: students | env steps (share of 4e6) "
              "| training wall time | env steps/s | students' argmax agreement |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, scenario in SCENARIOS.items():
         task = root / f"football_{name.removeprefix('academy_')}"
         for teacher in sorted(task.glob("steer/seed*/config.json")):
@@ -31,7 +32,8 @@ def rows(root: Path) -> list[str]:
             student = json.loads(found[0].read_text())["final"] if found else None
             student_score = f"{student['student']['greedy_score']:.3f}" if student else "-"
             agreement = f"{student['argmax_agreement']:.3f}" if student else "-"
-            lines.append(f"| {name} ({seed}) | {final['greedy_score']:.3f} | {student_score} | {scenario.paper_teacher:.3f} | "
+            episodes = f"{final['episodes']:.0f}" + (f" / {student['student']['episodes']:.0f}" if student else "")
+            lines.append(f"| {name} ({seed}) | {final['greedy_score']:.3f} | {student_score} | {episodes} | {scenario.paper_teacher:.3f} | "
                          f"{scenario.paper_student:.3f} | {final['env_steps']:,} ({final['env_steps'] / PAPER_STEPS:.1%}) | "
                          f"{final['wall_s'] / 60:.1f} min | {final['env_steps_per_s']:.0f} | {agreement} |")
     return lines
