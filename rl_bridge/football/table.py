@@ -20,22 +20,28 @@ PAPER_STEPS = 4_000_000
 
 
 def rows(root: Path) -> list[str]:
-    lines = ["| scenario (teacher seed) | teacher: STEER | students | evaluation episodes | paper: STEER | paper: students | env steps (share of 4e6) "
-             "| training wall time | env steps/s | students' argmax agreement |",
+    """One row per teacher and each student distilled from it (a teacher without students: one row)."""
+    lines = ["| scenario (teacher seed) | teacher: STEER | students (variant, teacher steps) | evaluation episodes | paper: STEER "
+             "| paper: students | env steps (share of 4e6) | training wall time | env steps/s | students' argmax agreement |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, scenario in SCENARIOS.items():
         task = root / f"football_{name.removeprefix('academy_')}"
         for teacher in sorted(task.glob("steer/seed*/config.json")):
             final = json.loads(teacher.read_text())["final"]
             seed = teacher.parent.name
-            found = sorted(task.glob(f"student-*/{seed}/config.json"))
-            student = json.loads(found[0].read_text())["final"] if found else None
-            student_score = f"{student['student']['greedy_score']:.3f}" if student else "-"
-            agreement = f"{student['argmax_agreement']:.3f}" if student else "-"
-            episodes = f"{final['episodes']:.0f}" + (f" / {student['student']['episodes']:.0f}" if student else "")
-            lines.append(f"| {name} ({seed}) | {final['greedy_score']:.3f} | {student_score} | {episodes} | {scenario.paper_teacher:.3f} | "
-                         f"{scenario.paper_student:.3f} | {final['env_steps']:,} ({final['env_steps'] / PAPER_STEPS:.1%}) | "
-                         f"{final['wall_s'] / 60:.1f} min | {final['env_steps_per_s']:.0f} | {agreement} |")
+            students = [json.loads(f.read_text())["final"] for f in sorted(task.glob(f"student-*/{seed}/config.json"))]
+            for student in students or [None]:
+                if student:
+                    d = student["distill"]
+                    student_score = f"{student['student']['greedy_score']:.3f} ({d['variant']}, {d['teacher_steps']:,})"
+                    agreement = f"{student['argmax_agreement']:.3f}"
+                    episodes = f"{final['episodes']:.0f} / {student['student']['episodes']:.0f}"
+                else:
+                    student_score, agreement, episodes = "-", "-", f"{final['episodes']:.0f}"
+                lines.append(f"| {name} ({seed}) | {final['greedy_score']:.3f} | {student_score} | {episodes} | "
+                             f"{scenario.paper_teacher:.3f} | {scenario.paper_student:.3f} | {final['env_steps']:,} "
+                             f"({final['env_steps'] / PAPER_STEPS:.1%}) | {final['wall_s'] / 60:.1f} min | "
+                             f"{final['env_steps_per_s']:.0f} | {agreement} |")
     return lines
 
 
