@@ -100,8 +100,8 @@ def write(rows: list[dict[str, Any]], curves: dict[str, list[dict[str, str]]], o
         f"Regenerate: `{COMMAND}` (trains every recipe listed there, one after another, then runs "
         f"`python -m rl_bridge.recipe_report runs/recipes --out {out}`). Greedy (argmax) policies; golden = "
         "the 10 shipped instances, fresh = 10 random instances (seeds 100-109) no training run draws; steps "
-        "are per solved episode, beside the greedy planner's on the same solved instances. Wall time is on "
-        "the shared 2-core machine, with other jobs running (load 5-7): a quiet machine is faster.",
+        "are per solved episode, beside the greedy planner's on the same solved instances. Wall time is as "
+        "measured where the run trained; the notes below say what else shared the machine.",
         "",
     ]
     if grid:
