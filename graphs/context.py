@@ -39,12 +39,16 @@ class CoordinatorConfig:
     always asked."""
 
     gate_goal: GateGoal = field(default="nearest", metadata={"knob": True, "llamac": True, "help": (
-        "what LLaMAC actors' rule gate on Easy grids measures a move against: any target of the box's colour "
-        "(nearest, the paper's) or the target the box is paired with, as the greedy planner pairs them (paired)")})
+        "what LLaMAC actors' rule gate measures a plan against: on Easy grids any target of the box's colour "
+        "(nearest, the paper's) or the target the box is paired with, as the greedy planner pairs them (paired); "
+        "on allocation the last move only (nearest) or the total the hill climber would try next, with each "
+        "agent's share of it as the fix (paired)")})
     """Ours (``GridEasy.goal_cells``). With ``nearest`` two boxes of one colour may both head for the same
     target and the second then crosses the grid (Easy 4x8 #0: 14 steps against the planner's 8); ``paired``
     judges each box's move against its own target of a min-max box-target assignment, and volunteers move the
-    box with the longest way left first. Hard grids' gate always uses the nearest target."""
+    box with the longest way left first. Hard grids' gate always uses the nearest target. Allocation
+    (``ResourceAllocation.rule_gate``): ``paired`` measures the plan's total against the hill climber's
+    next probe on the same history."""
 
     idle_actors: Literal["wait", "volunteer"] = field(default="wait", metadata={"knob": True, "llamac": True, "help": (
         "LLaMAC actors the plan leaves idle: wait (the paper's: only the plan's agents confirm) or volunteer "

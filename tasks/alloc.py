@@ -206,16 +206,24 @@ class ResourceAllocation:
         )
 
     def rule_gate(self, state: AllocState, plan: Plan, agent: AgentId, goal: GateGoal = "nearest") -> GateVerdict:
-        """The actor's own-line check: range, then whether the plan repeats a move that just hurt.
+        """The actor's own-line check: range, then the plan's total against the history.
 
-        Suspicious when the last change of the total lowered the reward, the plan moves the total the
-        same way again, and this agent's own amount moves that way too (it shares the blame).
+        ``nearest`` (the paper's gate, spec section 2): suspicious when the last change of the total
+        lowered the reward, the plan moves the total the same way again, and this agent's own amount moves
+        that way too (it shares the blame); the actor's LLM then decides. ``paired`` (ours, the lean
+        preset): the plan's total is measured against the total the hill climber would probe next from
+        the same history (``hill_climb_total``), as a grid box's move is measured against its paired
+        target; a plan that does not bring the total closer to it is suspicious, with this agent's share
+        of that total as the fix (``spread_total``: every actor computes the same split, so the fixed
+        plan's total is the probe itself).
         """
         i = self._index[agent]
         amounts, proposed = self._plan_totals(state, plan)
         own = amounts[i]
         if own is None:
             return DirectFeedback(f"{agent}: amount {plan.as_dict()[agent]!r} is outside 0..{MAX_AMOUNT}")
+        if goal == "paired" and proposed is not None:
+            return self._paired_verdict(state, agent, own, proposed)
         if len(state.history) < 2 or proposed is None:
             return Agree()
         (x0, g0), (x1, g1) = state.history[-2], state.history[-1]
@@ -227,6 +235,21 @@ class ResourceAllocation:
                 f"this plan {way} it again to {proposed}, and {agent} goes from {state.amounts[i]} to {amounts[i]}"
             )
         return Agree()
+
+    def _paired_verdict(self, state: AllocState, agent: AgentId, own: int, proposed: int) -> GateVerdict:
+        last, probe = state.last_total, hill_climb_total(state.history, self.max_total)
+        if proposed == probe or abs(proposed - probe) < abs(last - probe):
+            return Agree()
+        share = spread_total(probe, self.n_agents)[self._index[agent]]
+        if own == share:
+            return Agree()  # this line is already its share of the probe: the others' lines must move
+        best = max(state.history, key=lambda pair: pair[1], default=None)
+        seen = f"the best total so far is {best[0]} (reward {best[1]:.4g})" if best else "no total has been tried"
+        return Suspicious(
+            f"the plan's total {proposed} does not move from {last} towards {probe}, the next total to try "
+            f"({seen}); {agent}'s share of {probe} is {share}",
+            fix=str(share),
+        )
 
     def _plan_totals(self, state: AllocState, plan: Plan) -> tuple[list[int | None], int | None]:
         """The plan's amounts and total (None when an amount is invalid), computed once per (state, plan):
@@ -282,6 +305,34 @@ class ResourceAllocation:
 def _amount(action: object) -> int | None:
     text = str(action).strip()
     return int(text) if text.isdigit() and int(text) <= MAX_AMOUNT else None
+
+
+def hill_climb_total(history: Sequence[tuple[int, float]], max_total: int) -> int:
+    """The next total a hill climber on the (total, reward) history tries (a pure function of it).
+
+    Starts at half the range, probes one step of a quarter range from the best total seen, turns round
+    when a probe does worse, halves the step after failing both ways, and settles on the best total once
+    steps of 1 fail both ways. The hill-climber baseline plays it; the ``paired`` rule gate measures plans
+    against it. Any history works, not only the climber's own probes (a plan may have moved elsewhere).
+    """
+    if not history:
+        return max_total // 2
+    step, direction, failures, settled = max(1, max_total // 4), 1, 0, False
+    best_x, best_g = history[0]
+    for x, g in history[1:]:
+        if g > best_g:
+            best_x, best_g, failures = x, g, 0
+            continue
+        direction, failures = -direction, failures + 1
+        if failures == 2:
+            settled = step == 1
+            step, failures = max(1, step // 2), 0
+    if settled:
+        return best_x
+    probe = min(max(best_x + direction * step, 0), max_total)
+    if probe == best_x:  # at an edge of the range: probe inwards
+        probe = min(max(best_x - direction * step, 0), max_total)
+    return probe
 
 
 def spread_total(total: int, n_agents: int) -> list[int]:

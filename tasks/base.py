@@ -115,9 +115,10 @@ class DirectFeedback:
 GateVerdict = Agree | Suspicious | DirectFeedback
 
 GateGoal = Literal["nearest", "paired"]
-"""What a grid's rule gate measures a box's move against (LLaMAC's ``gate_goal`` knob): any target of the
-box's colour (``nearest``, the paper's) or the target the box is paired with (``paired``, ours). Tasks
-without boxes and targets ignore it."""
+"""What a rule gate measures a plan against (LLaMAC's ``gate_goal`` knob). Grids: any target of the box's
+colour (``nearest``, the paper's) or the target the box is paired with (``paired``, ours). Allocation:
+the paper-style check of the last move (``nearest``) or the total a hill climber would try next
+(``paired``). Tasks without such a goal ignore it."""
 
 
 # ------------------------------------------------------------------------------------- RL face

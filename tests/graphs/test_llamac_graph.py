@@ -426,3 +426,31 @@ async def test_volunteers_never_break_the_plan_on_hard_grids():
         assert decision.counters["gate_fixes"] == len(joint) - 1
         added += len(joint) - 1
     assert added > 0
+
+
+async def test_lean_preset_on_allocation_steers_a_stuck_model_to_the_level_through_its_gate():
+    """The lean preset's ``paired`` gate on allocation: a scripted model that always plans a total of 50
+    for 50 agents (what the 0.5B model did, results/llm_benchmarks.md) is fixed, line by line and with no
+    actor call, to the hill climber's next total; the episode reaches 0.95 of G* as the hill climber does."""
+    from graphs.context import coordinator_config, resolve_knobs
+    from tasks.alloc import ResourceAllocation
+
+    task = ResourceAllocation(50, 0)
+    ones = json.dumps(dict.fromkeys(task.agents, 1))
+    gw = scripted_gateway(answers(critic=ones, assessor=(ones,)))
+    coordinator = LLaMACCoordinator(gw, coordinator_config("llamac", resolve_knobs("llamac", "lean", {})))
+    state, fixes, lines = task.initial_state(), 0, 0
+    while not state.done:
+        decision = await coordinator.decide(task, state, [])
+        fixes, lines = fixes + decision.counters["gate_fixes"], lines + decision.counters["plan_lines"]
+        state = task.step(state, decision.joint_action).state
+    metrics = task.episode_metrics([state], [])
+    assert metrics["success"] == 1.0 and metrics["normalised_last"] >= 0.95
+    assert not gw.of(Role.ACTOR) and 0 < fixes < lines  # the gate wrote most lines, not every one
+    # the paper's gate (nearest) agrees with the same stuck plan at every step: the total never moves
+    paper = LLaMACCoordinator(scripted_gateway(answers(critic=ones, assessor=(ones,))),
+                              coordinator_config("llamac", resolve_knobs("llamac", "lean", {"gate_goal": "nearest"})))
+    state = task.initial_state()
+    for _ in range(3):
+        state = task.step(state, (await paper.decide(task, state, [])).joint_action).state
+    assert {x for x, _ in state.history} == {50}

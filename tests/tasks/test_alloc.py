@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.alloc import AllocState, ResourceAllocation, spread_total
+from tasks.alloc import AllocState, ResourceAllocation, hill_climb_total, spread_total
 from tasks.base import Agree, DirectFeedback, Plan, PlanError, PlanErrorKind, Suspicious, TaskError
 from tasks.baselines.alloc_hill_climber import AllocHillClimber
 from tests.tasks.task_protocol import behaves_as_a_task, plain
@@ -143,6 +143,43 @@ def test_rule_gate_questions_repeating_a_move_that_lowered_the_reward() -> None:
     assert task.rule_gate(state, back, "Agent[0]") == Agree()
     wild = Plan((("Agent[0]", "11"),))
     assert isinstance(task.rule_gate(state, wild, "Agent[0]"), DirectFeedback)
+
+
+def _stuck(state: AllocState, task: ResourceAllocation) -> Plan:
+    """The plan a small model keeps giving: every agent repeats its last amount."""
+    return Plan(tuple((a, str(x)) for a, x in zip(task.agents, state.amounts, strict=True)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 60), seed=st.integers(0, 10_000), totals=st.lists(st.integers(0, 9 * 60), max_size=6))
+def test_paired_gate_fixes_a_plan_that_does_not_move_to_the_hill_climbers_next_total(n: int, seed: int, totals: list[int]) -> None:
+    task = ResourceAllocation(n, seed)
+    state, _ = play(task, [min(x, task.max_total) for x in totals])
+    probe = hill_climb_total(state.history, task.max_total)
+    verdicts = {a: task.rule_gate(state, _stuck(state, task), a, "paired") for a in task.agents}
+    fixed = [int(v.fix) if isinstance(v, Suspicious) and v.fix is not None else x
+             for v, x in zip(verdicts.values(), state.amounts, strict=True)]
+    if state.last_total == probe:  # the plan already stays on the total to try: nothing to fix
+        assert all(v == Agree() for v in verdicts.values())
+    else:  # every actor computes the same split, so the fixed plan's total is the probe itself
+        assert any(isinstance(v, Suspicious) for v in verdicts.values())
+        assert sum(fixed) == probe and fixed == spread_total(probe, n)
+    assert all(not isinstance(v, DirectFeedback) for v in verdicts.values())
+
+
+def test_paired_gate_agrees_with_a_plan_that_moves_towards_the_next_total_and_keeps_the_range_check() -> None:
+    task = ResourceAllocation(10, 3)
+    state, _ = play(task, [20])
+    probe = hill_climb_total(state.history, task.max_total)
+    assert probe > 20
+    closer = Plan(tuple((a, str(x)) for a, x in zip(task.agents, spread_total(min(probe, 20 + 5), 10), strict=True)))
+    assert all(task.rule_gate(state, closer, a, "paired") == Agree() for a in task.agents)
+    away = Plan(tuple((a, str(x)) for a, x in zip(task.agents, spread_total(10, 10), strict=True)))
+    verdict = task.rule_gate(state, away, "Agent[0]", "paired")
+    assert isinstance(verdict, Suspicious) and verdict.fix == str(spread_total(probe, 10)[0])
+    assert "towards" in verdict.reason
+    wild = Plan((("Agent[0]", "11"),))
+    assert isinstance(task.rule_gate(state, wild, "Agent[0]", "paired"), DirectFeedback)
 
 
 def test_rules_text_hides_mu_and_sigma() -> None:
