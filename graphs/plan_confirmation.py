@@ -27,7 +27,7 @@ from graphs.state import ActorInput, Objection, StepState, call_counters
 from graphs.syntax_check import SYNTAX_CHECK, syntax_check
 from llamac.runtime.contract import ChatMessage, Role
 from llamac.runtime.stops import RunStopped
-from tasks.base import Agree, DirectFeedback, Plan
+from tasks.base import WITHDRAW, Agree, DirectFeedback, Plan
 
 ACTOR = "actor"
 GATHER = "gather_objections"
@@ -90,7 +90,8 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
         if isinstance(verdict, DirectFeedback):
             return {"objections": [Objection(agent, verdict.text, job["round"], "rule")]}
         if verdict.fix is not None and ctx.config.actor_gate in ("direct", "apply"):
-            text = f"{plan.as_dict()[agent]}: {verdict.reason}; take {verdict.fix} instead"
+            instead = "withdraw this line" if verdict.fix == WITHDRAW else f"take {verdict.fix} instead"
+            text = f"{plan.as_dict()[agent]}: {verdict.reason}; {instead}"
             return {"objections": [Objection(agent, text, job["round"], "rule", verdict.fix)]}
         role = Role.ACTOR
         instruction = actor_prompts.llamac_actor(
@@ -125,13 +126,15 @@ def applied_fixes(raised: Sequence[Objection], plan: Plan, env_state: object, ct
 
     Only when every objection of the round is a rule fix (an LLM objection needs the assessor) and the
     patched plan passes the task's check (Grid Hard: two fixes may aim at one corner); else ``None``.
+    A ``WITHDRAW`` fix takes its line out of the plan.
     Volunteers' lines are optional: one that would break the check is left out, the rest are added.
     """
     if ctx.config.actor_gate != "apply" or any(o.fix is None for o in raised):
         return None
     fixes = {o.agent: o.fix for o in raised}
     named = set(plan.agents)
-    patched = Plan(tuple((agent, fixes.get(agent, action)) for agent, action in plan.assignments))
+    patched = Plan(tuple((agent, fixes.get(agent, action)) for agent, action in plan.assignments
+                         if fixes.get(agent) != WITHDRAW))
     if ctx.task.validate_plan(env_state, patched):
         return None
     for o in raised:  # volunteers' lines, in agent order, each kept only if the plan still passes the check

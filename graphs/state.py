@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from llamac.runtime.contract import CallRecord, ChatMessage
 from llamac.runtime.counters import NAMES as COUNTERS
 from llamac.runtime.counters import add_counters
-from tasks.base import Plan, PlanError
+from tasks.base import WITHDRAW, Plan, PlanError
 from tasks.coordinator import Decision, StepMemory
 
 
@@ -125,6 +125,8 @@ def decision_from(final: StepState) -> Decision:
         "objections": [o.line() for o in final.get("objections", [])],
         "applied_fixes": [f"{o.agent}: {o.fix}" for o in final.get("objections", [])
                           if o.fix is not None and o.round == final.get("fixed_round") and joint.get(o.agent) == o.fix],
+        "withdrawn_lines": [o.agent for o in final.get("objections", [])
+                            if o.fix == WITHDRAW and o.round == final.get("fixed_round") and o.agent not in joint],
         "plan_errors": [e.message() for e in final.get("plan_errors", ())],
     }
     return Decision(joint_action=joint, counters=counters, end_reason=end_reason, notes=notes)

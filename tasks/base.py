@@ -100,9 +100,14 @@ class Suspicious:
 
     reason: str
     fix: str | None = None
-    """An action the rule check knows beats the line, when it knows one. The paper's actor still asks
-    its LLM; with LLaMAC's ``actor_gate="direct"`` the actor objects with this fix instead, and with
-    ``actor_gate="apply"`` it takes the fix itself."""
+    """An action the rule check knows beats the line, when it knows one (``WITHDRAW``: no action of this
+    agent does). The paper's actor still asks its LLM; with LLaMAC's ``actor_gate="direct"`` the actor
+    objects with this fix instead, and with ``actor_gate="apply"`` it takes the fix itself."""
+
+
+WITHDRAW = ""
+"""The fix of a line no action of its agent can better: take the line out, the agent does nothing this step
+(Grid Hard's ``paired`` gate, when another agent must move the box)."""
 
 
 @dataclass(frozen=True)

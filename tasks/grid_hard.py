@@ -44,6 +44,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tasks.base import (
+    WITHDRAW,
     AgentId,
     Agree,
     ArrayView,
@@ -172,7 +173,12 @@ class GridHard(HardRules, GridTask):
         """The authors' ``get_actor_feedback_or_not``: direct feedback when no empty corner of this
         agent is closer to the target than the box is; ask the LLM when the planned corner is not
         closer (with the nearest free corner as the fix ``actor_gate="direct"|"apply"`` uses) or the plan
-        makes this agent's move collide; else agree."""
+        makes this agent's move collide; else agree.
+
+        ``paired`` (ours, the lean preset): instead of the direct feedback, the line is suspicious with
+        ``WITHDRAW`` as its fix, so an actor that applies its fix takes its useless line out of the plan
+        rather than sending the step back to the planner (the 0.5B model's re-plans collided again,
+        results/llm_benchmarks.md); the agent that can move the box may then volunteer."""
         line = plan.as_dict().get(agent)
         if line is None:
             return Agree()
@@ -193,10 +199,10 @@ class GridHard(HardRules, GridTask):
                 if k != box_corner and not state.places[k]]
         best = min(free, key=lambda xy: self.nearest(xy, targets), default=None)
         if best is None or self.nearest(best, targets) >= before:
-            return DirectFeedback(
-                "You cannot plan any actions for the box because you cannot move it closer to the "
-                f"target. Let {self.best_agent(self.corner_xy(box_corner), targets)} move the box to "
-                "achieve the goal.")
+            text = ("You cannot plan any actions for the box because you cannot move it closer to the "
+                    f"target. Let {self.best_agent(self.corner_xy(box_corner), targets)} move the box to "
+                    "achieve the goal.")
+            return Suspicious(text, WITHDRAW) if goal == "paired" else DirectFeedback(text)
         places = [list(p) for p in state.places]
         entries = [self.read(k, v) for k, v in plan.assignments]
         for other in entries:

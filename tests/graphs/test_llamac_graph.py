@@ -10,7 +10,7 @@ from graphs.context import LLaMACConfig
 from graphs.llamac import LLaMACCoordinator, build_llamac_graph
 from graphs.syntax_check import plan_schema
 from llamac.runtime.contract import Role
-from tasks.base import Agree, DirectFeedback, Plan, PlanError, PlanErrorKind, Suspicious
+from tasks.base import WITHDRAW, Agree, DirectFeedback, Plan, PlanError, PlanErrorKind, Suspicious
 from tasks.coordinator import Coordinator
 from tests.graphs.scripted_gateway import scripted_gateway
 from tests.graphs.toy_task import ToyLineTask
@@ -454,3 +454,66 @@ async def test_lean_preset_on_allocation_steers_a_stuck_model_to_the_level_throu
     for _ in range(3):
         state = task.step(state, (await paper.decide(task, state, [])).joint_action).state
     assert {x for x, _ in state.history} == {50}
+
+
+async def test_apply_actor_gate_takes_a_withdrawn_line_out_of_the_plan():
+    task = ToyLineTask(gate=lambda a: Suspicious("cannot help", fix=WITHDRAW) if a == "Agent[0]" else Agree())
+    gw = scripted_gateway(answers())
+    decision = await decide(task, gw, actor_gate="apply")
+    assert dict(decision.joint_action) == {"Agent[1]": "step"}
+    assert not gw.of(Role.ACTOR) and decision.counters["feedback"] == 0
+    assert decision.notes["withdrawn_lines"] == ["Agent[0]"] and decision.counters["gate_fixes"] == 0
+    # under "direct" the same verdict is an objection the assessor revises
+    gw = scripted_gateway(answers(assessor=(BOTH_STEP, ONE_WAITS)))
+    decision = await decide(task, gw, actor_gate="direct")
+    assert "withdraw this line" in gw.of(Role.ASSESSOR)[1].messages[-1].content
+
+
+async def test_lean_preset_on_hard_grids_withdraws_useless_lines_and_lets_volunteers_move():
+    """Grid Hard 4x8 #0 with a scripted model whose plan only moves boxes its agents cannot bring closer
+    (the gate's direct-feedback case): under the lean preset those lines are withdrawn, the idle agents
+    volunteer, and the episode is solved with no actor or revision call; the paper's gate (nearest) sends
+    every such step back to the assessor instead."""
+    from graphs.context import coordinator_config, resolve_knobs
+    from tasks.grid_hard import GridHard
+
+    task = GridHard.from_instance(4, 8, 0)
+
+    def useless(state):
+        """One doable line whose box its agent cannot bring closer (else an empty plan)."""
+        for agent, actions in task.doable(state).items():
+            for action in actions:
+                verdict = task.rule_gate(state, Plan(((agent, action),)), agent)
+                if isinstance(verdict, DirectFeedback):
+                    return json.dumps({agent: action})
+        return "{}"
+
+    current = {"state": task.initial_state()}
+
+    def answer(role, agent, messages):
+        plan = json.loads(useless(current["state"]))
+        if role == "critic_pair":
+            return json.dumps({"far_sighted": plan, "current": plan})
+        return json.dumps(plan)
+
+    lean = coordinator_config("llamac", resolve_knobs("llamac", "lean", {"answer_format": "strings"}))
+    gw = scripted_gateway(answer)
+    coordinator = LLaMACCoordinator(gw, lean)
+    state, withdrawn = task.initial_state(), 0
+    for _ in range(task.step_limit):
+        current["state"] = state
+        decision = await coordinator.decide(task, state, [])
+        withdrawn += len(decision.notes["withdrawn_lines"])
+        outcome = task.step(state, decision.joint_action)
+        state = outcome.state
+        if outcome.done:
+            break
+    assert outcome.success and withdrawn > 0
+    assert not gw.of(Role.ACTOR) and not gw.of(Role.ASSESSOR)
+    paper_gate = coordinator_config("llamac", resolve_knobs("llamac", "lean", {"answer_format": "strings",
+                                                                                "gate_goal": "nearest"}))
+    current["state"] = task.initial_state()
+    assert json.loads(useless(current["state"]))  # the first plan has a useless line
+    gw = scripted_gateway(answer)
+    await LLaMACCoordinator(gw, paper_gate).decide(task, current["state"], [])
+    assert gw.of(Role.ASSESSOR)  # direct feedback asks for a revision

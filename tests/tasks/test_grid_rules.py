@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.base import Agree, DirectFeedback, Plan, PlanErrorKind, Suspicious, TaskError
+from tasks.base import WITHDRAW, Agree, DirectFeedback, Plan, PlanErrorKind, Suspicious, TaskError
 from tasks.grid_easy import GridEasy
 from tasks.grid_hard import GridHard
 from tests.tasks.task_protocol import behaves_as_a_task
@@ -136,6 +136,9 @@ def test_hard_direct_feedback_never_names_an_agent_outside_the_grid() -> None:
     gate = task.rule_gate(state, line, "Agent[1.5, 1.5]")  # every corner of this cell is taken
     assert isinstance(gate, DirectFeedback)
     assert gate.text.endswith("Let Agent[1.5, 1.5] move the box to achieve the goal.")
+    # the lean preset's paired gate says the same, as a fix that takes the line out
+    paired = task.rule_gate(state, line, "Agent[1.5, 1.5]", "paired")
+    assert paired == Suspicious(gate.text, WITHDRAW)
 
 
 # ------------------------------------------------------------------------------------ rule gate
