@@ -161,7 +161,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 """LLaMAC presets (knob key -> value): ``paper`` is the authors' TripletCritic and actors, what the
 reproduction tables and cassettes use; ``lean`` is ours: one merged critic call, the assessor only when the
 critics disagree, actors that take their rule gate's fix (most executed lines are then the rules'), idle
-actors that volunteer their gate's move, a gate that measures each box's move against its paired target, and plans answered with action numbers (on Easy 2x4 #1: 74 instead of 131 output tokens per critic-pair call,
+actors that volunteer their gate's move, a gate that measures each box's move against its paired target (on
+allocation: the plan's total against the hill climber's next probe; on Hard grids a line whose box another
+agent must move is withdrawn), and plans answered with action numbers (on Easy 2x4 #1: 74 instead of 131 output tokens per critic-pair call,
 results/llm_benchmarks.md)."""
 
 
