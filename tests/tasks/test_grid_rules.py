@@ -268,3 +268,26 @@ def test_gate_only_play_on_easy_4x8_0_against_the_greedy_planner(goal: str, slow
     greedy = run_greedy(GridEasy.from_instance(4, 8, 0))[1]
     assert state.boxes() == 0
     assert (steps > greedy) is slower, (steps, greedy)
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(2, 2), (2, 4), (4, 8)])
+def test_gate_only_play_solves_every_hard_golden_instance(rows: int, cols: int) -> None:
+    """Hard's volunteers alone (each idle agent's own move, kept in agent order while the plan passes the
+    check, as ``actor_gate="apply"`` keeps them) solve the 10 golden instances without a collision: what the
+    lean preset falls back on when it withdraws the model's useless lines."""
+    for instance in range(10):
+        task = GridHard.from_instance(rows, cols, instance)
+        state, outcome = task.initial_state(), None
+        for _ in range(task.step_limit):
+            plan = Plan(())
+            for agent in task.agents:
+                move = task.idle_move(state, agent)
+                longer = Plan(plan.assignments + ((agent, move),)) if move is not None else plan
+                if move is not None and not task.validate_plan(state, longer):
+                    plan = longer
+            assert plan.assignments, f"Hard {rows}x{cols} #{instance}: no volunteer while boxes are left"
+            outcome = task.step(state, dict(plan.assignments))
+            state = outcome.state
+            if outcome.done:
+                break
+        assert outcome is not None and outcome.success, (rows, cols, instance)
