@@ -313,13 +313,17 @@ def hill_climb_total(history: Sequence[tuple[int, float]], max_total: int) -> in
     Starts at half the range, probes one step of a quarter range from the best total seen, turns round
     when a probe does worse, halves the step after failing both ways, and settles on the best total once
     steps of 1 fail both ways. The hill-climber baseline plays it; the ``paired`` rule gate measures plans
-    against it. Any history works, not only the climber's own probes (a plan may have moved elsewhere).
+    against it. Any history works, not only the climber's own probes (a plan may have moved elsewhere): a
+    total equal to the best one so far says nothing about either direction, so it is not counted as a
+    failed probe (the climber's own probes never equal its best total, so its play is unchanged).
     """
     if not history:
         return max_total // 2
     step, direction, failures, settled = max(1, max_total // 4), 1, 0, False
     best_x, best_g = history[0]
     for x, g in history[1:]:
+        if x == best_x:
+            continue
         if g > best_g:
             best_x, best_g, failures = x, g, 0
             continue

@@ -182,6 +182,13 @@ def test_paired_gate_agrees_with_a_plan_that_moves_towards_the_next_total_and_ke
     assert isinstance(task.rule_gate(state, wild, "Agent[0]", "paired"), DirectFeedback)
 
 
+def test_hill_climb_total_does_not_count_a_repeat_of_the_best_total_as_a_failed_probe() -> None:
+    # alloc N=5 seed 2 in the comparison sweep: the model's plan kept going back to its first total, 25
+    history = [(25, 7.249), (36, 0.076)]  # the probe up did worse: next, 25 - 11 below
+    assert hill_climb_total(history, 45) == 14
+    assert hill_climb_total([*history, (25, 7.249)], 45) == 14  # the repeat says nothing about 14
+
+
 def test_rules_text_hides_mu_and_sigma() -> None:
     task = ResourceAllocation(5, 1)
     text = task.rules_text() + task.planner_view(task.initial_state())
