@@ -42,11 +42,13 @@ def route_checked_plan(replan_node: str, gated: bool):
         if state.get("plan_errors"):
             return replan_node
         plan = state["plan"]
-        if state.get("round", 0) >= runtime.context.config.rounds_for(runtime.context.task) or not len(plan):
+        if state.get("round", 0) >= runtime.context.config.rounds_for(runtime.context.task):
             return END
         agents = list(plan.agents)
-        if gated and state.get("round", 0) == 0:
+        if gated and state.get("round", 0) == 0:  # an empty plan still has its volunteers
             agents += volunteers(runtime.context, state["env_state"], plan)
+        if not agents:
+            return END
         return [
             Send(
                 ACTOR,

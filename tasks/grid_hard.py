@@ -175,10 +175,11 @@ class GridHard(HardRules, GridTask):
         closer (with the nearest free corner as the fix ``actor_gate="direct"|"apply"`` uses) or the plan
         makes this agent's move collide; else agree.
 
-        ``paired`` (ours, the lean preset): instead of the direct feedback, the line is suspicious with
-        ``WITHDRAW`` as its fix, so an actor that applies its fix takes its useless line out of the plan
-        rather than sending the step back to the planner (the 0.5B model's re-plans collided again,
-        results/llm_benchmarks.md); the agent that can move the box may then volunteer."""
+        ``paired`` (ours, the lean preset): instead of the direct feedback, the line is suspicious with a
+        fix, so an actor that applies its fix does not send the step back to the planner (the 0.5B model's
+        re-plans collided again, results/llm_benchmarks.md): the move it would volunteer if idle (another
+        box on its corners brought closer, ``idle_move``), else ``WITHDRAW`` (its line leaves the plan and
+        the agent that can move the box may volunteer)."""
         line = plan.as_dict().get(agent)
         if line is None:
             return Agree()
@@ -202,7 +203,9 @@ class GridHard(HardRules, GridTask):
             text = ("You cannot plan any actions for the box because you cannot move it closer to the "
                     f"target. Let {self.best_agent(self.corner_xy(box_corner), targets)} move the box to "
                     "achieve the goal.")
-            return Suspicious(text, WITHDRAW) if goal == "paired" else DirectFeedback(text)
+            if goal == "paired":  # this agent's own useful move (another box of its corners), else none
+                return Suspicious(text, self.idle_move(state, agent) or WITHDRAW)
+            return DirectFeedback(text)
         places = [list(p) for p in state.places]
         entries = [self.read(k, v) for k, v in plan.assignments]
         for other in entries:

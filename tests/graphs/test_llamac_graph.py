@@ -521,3 +521,39 @@ async def test_lean_preset_on_hard_grids_withdraws_useless_lines_and_lets_volunt
     gw = scripted_gateway(answer)
     await LLaMACCoordinator(gw, paper_gate).decide(task, current["state"], [])
     assert gw.of(Role.ASSESSOR)  # direct feedback asks for a revision
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(2, 2), (2, 4)])
+async def test_lean_preset_on_hard_grids_solves_every_golden_instance_when_each_agent_plans_a_useless_line(rows, cols):
+    """The comparison sweep's Hard 2x2 cells: the model named every agent, each with a box it could not
+    bring closer, so nobody was idle to volunteer and withdrawing alone left empty plans. The paired gate's
+    fix is the agent's own useful move (``idle_move``) when it has one; with it a scripted model that
+    plans such lines for every agent it can still has every golden instance solved, with no actor call."""
+    from graphs.context import coordinator_config, resolve_knobs
+    from tasks.grid_hard import GridHard
+
+    lean = coordinator_config("llamac", resolve_knobs("llamac", "lean", {"answer_format": "strings"}))
+    for instance in range(10):
+        task = GridHard.from_instance(rows, cols, instance)
+        current = {"state": task.initial_state()}
+
+        def answer(role, agent, messages, task=task, current=current):
+            plan = {}
+            for name, actions in task.doable(current["state"]).items():
+                for action in actions:
+                    if isinstance(task.rule_gate(current["state"], Plan(((name, action),)), name), DirectFeedback):
+                        plan[name] = action
+                        break
+            return json.dumps({"far_sighted": plan, "current": plan} if role == "critic_pair" else plan)
+
+        gw = scripted_gateway(answer)
+        coordinator = LLaMACCoordinator(gw, lean)
+        state, outcome = task.initial_state(), None
+        for _ in range(task.step_limit):
+            current["state"] = state
+            outcome = task.step(state, (await coordinator.decide(task, state, [])).joint_action)
+            state = outcome.state
+            if outcome.done:
+                break
+        assert outcome.success, (rows, cols, instance)
+        assert not gw.of(Role.ACTOR)

@@ -136,7 +136,7 @@ def test_hard_direct_feedback_never_names_an_agent_outside_the_grid() -> None:
     gate = task.rule_gate(state, line, "Agent[1.5, 1.5]")  # every corner of this cell is taken
     assert isinstance(gate, DirectFeedback)
     assert gate.text.endswith("Let Agent[1.5, 1.5] move the box to achieve the goal.")
-    # the lean preset's paired gate says the same, as a fix that takes the line out
+    # the lean preset's paired gate says the same as a fix: here no other move of its own helps, so it withdraws
     paired = task.rule_gate(state, line, "Agent[1.5, 1.5]", "paired")
     assert paired == Suspicious(gate.text, WITHDRAW)
 
