@@ -41,14 +41,16 @@ class CoordinatorConfig:
     gate_goal: GateGoal = field(default="nearest", metadata={"knob": True, "llamac": True, "help": (
         "what LLaMAC actors' rule gate measures a plan against: on Easy grids any target of the box's colour "
         "(nearest, the paper's) or the target the box is paired with, as the greedy planner pairs them (paired); "
-        "on allocation the last move only (nearest) or the total the hill climber would try next, with each "
-        "agent's share of it as the fix (paired)")})
+        "on Hard grids the authors' direct feedback (nearest) or, for a box the agent cannot bring closer, its own "
+        "useful move as the fix, else withdrawing the line (paired); on allocation the last move only (nearest) or "
+        "the total the hill climber would try next, with each agent's share of it as the fix (paired)")})
     """Ours (``GridEasy.goal_cells``). With ``nearest`` two boxes of one colour may both head for the same
     target and the second then crosses the grid (Easy 4x8 #0: 14 steps against the planner's 8); ``paired``
     judges each box's move against its own target of a min-max box-target assignment, and volunteers move the
-    box with the longest way left first. Hard grids' gate always uses the nearest target. Allocation
-    (``ResourceAllocation.rule_gate``): ``paired`` measures the plan's total against the hill climber's
-    next probe on the same history."""
+    box with the longest way left first. Hard grids' gate always measures against the nearest target; there
+    ``paired`` (``GridHard.rule_gate``) turns the direct feedback for a box the agent cannot bring closer
+    into a fix: the agent's own useful move, else ``WITHDRAW``. Allocation (``ResourceAllocation.rule_gate``):
+    ``paired`` measures the plan's total against the hill climber's next probe on the same history."""
 
     idle_actors: Literal["wait", "volunteer"] = field(default="wait", metadata={"knob": True, "llamac": True, "help": (
         "LLaMAC actors the plan leaves idle: wait (the paper's: only the plan's agents confirm) or volunteer "
@@ -163,7 +165,7 @@ reproduction tables and cassettes use; ``lean`` is ours: one merged critic call,
 critics disagree, actors that take their rule gate's fix (most executed lines are then the rules'), idle
 actors that volunteer their gate's move, a gate that measures each box's move against its paired target (on
 allocation: the plan's total against the hill climber's next probe; on Hard grids a line whose box another
-agent must move is withdrawn), and plans answered with action numbers (on Easy 2x4 #1: 74 instead of 131 output tokens per critic-pair call,
+agent must move becomes the agent's own useful move, else is withdrawn), and plans answered with action numbers (on Easy 2x4 #1: 74 instead of 131 output tokens per critic-pair call,
 results/llm_benchmarks.md)."""
 
 

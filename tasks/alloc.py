@@ -93,6 +93,7 @@ class ResourceAllocation:
         self.agents: tuple[AgentId, ...] = tuple(f"Agent[{i}]" for i in range(n_agents))
         self._index = {agent: i for i, agent in enumerate(self.agents)}
         self._gated: tuple[AllocState, Plan, list[int | None], int | None] | None = None
+        self._probed: tuple[AllocState, int] | None = None
         self.state_dim = 3 + n_agents
         self.max_total = MAX_AMOUNT * n_agents
         self.rho = float(np.random.default_rng(seed).uniform(0.2, 0.8))
@@ -237,10 +238,10 @@ class ResourceAllocation:
         return Agree()
 
     def _paired_verdict(self, state: AllocState, agent: AgentId, own: int, proposed: int) -> GateVerdict:
-        last, probe = state.last_total, hill_climb_total(state.history, self.max_total)
+        last, probe = state.last_total, self._probe(state)
         if proposed == probe or abs(proposed - probe) < abs(last - probe):
             return Agree()
-        share = spread_total(probe, self.n_agents)[self._index[agent]]
+        share = share_of(probe, self.n_agents, self._index[agent])
         if own == share:
             return Agree()  # this line is already its share of the probe: the others' lines must move
         best = max(state.history, key=lambda pair: pair[1], default=None)
@@ -250,6 +251,12 @@ class ResourceAllocation:
             f"({seen}); {agent}'s share of {probe} is {share}",
             fix=str(share),
         )
+
+    def _probe(self, state: AllocState) -> int:
+        """``hill_climb_total`` of the state's history, once per state (every actor gates the same state)."""
+        if self._probed is None or self._probed[0] is not state:
+            self._probed = (state, hill_climb_total(state.history, self.max_total))
+        return self._probed[1]
 
     def _plan_totals(self, state: AllocState, plan: Plan) -> tuple[list[int | None], int | None]:
         """The plan's amounts and total (None when an amount is invalid), computed once per (state, plan):
@@ -341,5 +348,11 @@ def hill_climb_total(history: Sequence[tuple[int, float]], max_total: int) -> in
 
 def spread_total(total: int, n_agents: int) -> list[int]:
     """Split a total over agents as evenly as whole amounts allow (first agents take the remainder)."""
+    return [share_of(total, n_agents, i) for i in range(n_agents)]
+
+
+def share_of(total: int, n_agents: int, i: int) -> int:
+    """Agent ``i``'s amount in ``spread_total(total, n_agents)``, without building the whole split (each of
+    N actors asks for its own share, so a step's gates stay O(N))."""
     base, extra = divmod(total, n_agents)
-    return [base + (1 if i < extra else 0) for i in range(n_agents)]
+    return base + (1 if i < extra else 0)

@@ -107,7 +107,7 @@ class Suspicious:
 
 WITHDRAW = ""
 """The fix of a line no action of its agent can better: take the line out, the agent does nothing this step
-(Grid Hard's ``paired`` gate, when another agent must move the box)."""
+(Grid Hard's ``paired`` gate, when another agent must move the box and this one has no other useful move)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,8 @@ GateVerdict = Agree | Suspicious | DirectFeedback
 
 GateGoal = Literal["nearest", "paired"]
 """What a rule gate measures a plan against (LLaMAC's ``gate_goal`` knob). Grids: any target of the box's
-colour (``nearest``, the paper's) or the target the box is paired with (``paired``, ours). Allocation:
+colour (``nearest``, the paper's) or the target the box is paired with (``paired``, ours); on Hard grids
+``paired`` answers a box the agent cannot bring closer with a fix instead of direct feedback. Allocation:
 the paper-style check of the last move (``nearest``) or the total a hill climber would try next
 (``paired``). Tasks without such a goal ignore it."""
 

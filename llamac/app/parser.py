@@ -65,7 +65,7 @@ def add_knob_flags(p: argparse.ArgumentParser) -> None:
                    help=f"LLaMAC's knobs together (default: {DEFAULT_PRESET}): lean (ours: one merged critic call, the "
                         "assessor only when the critics disagree, actors that take their rule gate's fix and idle actors that "
                         "volunteer their gate's move, a gate that sends each box to its paired target (allocation: the "
-                        "total to the hill climber's next probe; Hard: lines another agent must move are withdrawn), so "
+                        "total to the hill climber's next probe; Hard: a line whose box another agent must move becomes the agent's own useful move, else is withdrawn), so "
                         "most executed moves are the rules'; plans answered with "
                         "action numbers; solves the grids with the small local model) or paper (the "
                         "authors' TripletCritic and actors); a single knob flag overrides its value")
