@@ -473,6 +473,44 @@ async def test_apply_actor_gate_takes_a_withdrawn_line_out_of_the_plan():
     assert "withdraw this line" in gw.of(Role.ASSESSOR)[1].messages[-1].content
 
 
+def useless_lines(task, state, every_agent: bool) -> dict[str, str]:
+    """Doable lines whose box their agent cannot bring closer (the authors' direct-feedback case): the first
+    such line only, or one for every agent that has one."""
+    plan = {}
+    for agent, actions in task.doable(state).items():
+        line = next((a for a in actions if isinstance(task.rule_gate(state, Plan(((agent, a),)), agent), DirectFeedback)), None)
+        if line is not None:
+            plan[agent] = line
+            if not every_agent:
+                break
+    return plan
+
+
+def useless_model(task, current: dict, every_agent: bool):
+    """A scripted model whose every plan (critic pair and assessor alike) is ``useless_lines`` of the state
+    in ``current["state"]``."""
+
+    def answer(role, agent, messages):
+        plan = useless_lines(task, current["state"], every_agent)
+        return json.dumps({"far_sighted": plan, "current": plan} if role == "critic_pair" else plan)
+
+    return answer
+
+
+async def play_hard(task, coordinator, current: dict) -> tuple[object, int]:
+    """One episode of ``coordinator`` on ``task``: the last outcome and the lines withdrawn on the way."""
+    state, outcome, withdrawn = task.initial_state(), None, 0
+    for _ in range(task.step_limit):
+        current["state"] = state
+        decision = await coordinator.decide(task, state, [])
+        withdrawn += len(decision.notes["withdrawn_lines"])
+        outcome = task.step(state, decision.joint_action)
+        state = outcome.state
+        if outcome.done:
+            break
+    return outcome, withdrawn
+
+
 async def test_lean_preset_on_hard_grids_withdraws_useless_lines_and_lets_volunteers_move():
     """Grid Hard 4x8 #0 with a scripted model whose plan only moves boxes its agents cannot bring closer
     (the gate's direct-feedback case): under the lean preset those lines are withdrawn, the idle agents
@@ -482,43 +520,17 @@ async def test_lean_preset_on_hard_grids_withdraws_useless_lines_and_lets_volunt
     from tasks.grid_hard import GridHard
 
     task = GridHard.from_instance(4, 8, 0)
-
-    def useless(state):
-        """One doable line whose box its agent cannot bring closer (else an empty plan)."""
-        for agent, actions in task.doable(state).items():
-            for action in actions:
-                verdict = task.rule_gate(state, Plan(((agent, action),)), agent)
-                if isinstance(verdict, DirectFeedback):
-                    return json.dumps({agent: action})
-        return "{}"
-
     current = {"state": task.initial_state()}
-
-    def answer(role, agent, messages):
-        plan = json.loads(useless(current["state"]))
-        if role == "critic_pair":
-            return json.dumps({"far_sighted": plan, "current": plan})
-        return json.dumps(plan)
-
     lean = coordinator_config("llamac", resolve_knobs("llamac", "lean", {"answer_format": "strings"}))
-    gw = scripted_gateway(answer)
-    coordinator = LLaMACCoordinator(gw, lean)
-    state, withdrawn = task.initial_state(), 0
-    for _ in range(task.step_limit):
-        current["state"] = state
-        decision = await coordinator.decide(task, state, [])
-        withdrawn += len(decision.notes["withdrawn_lines"])
-        outcome = task.step(state, decision.joint_action)
-        state = outcome.state
-        if outcome.done:
-            break
+    gw = scripted_gateway(useless_model(task, current, every_agent=False))
+    outcome, withdrawn = await play_hard(task, LLaMACCoordinator(gw, lean), current)
     assert outcome.success and withdrawn > 0
     assert not gw.of(Role.ACTOR) and not gw.of(Role.ASSESSOR)
     paper_gate = coordinator_config("llamac", resolve_knobs("llamac", "lean", {"answer_format": "strings",
                                                                                 "gate_goal": "nearest"}))
     current["state"] = task.initial_state()
-    assert json.loads(useless(current["state"]))  # the first plan has a useless line
-    gw = scripted_gateway(answer)
+    assert useless_lines(task, current["state"], every_agent=False)  # the first plan has a useless line
+    gw = scripted_gateway(useless_model(task, current, every_agent=False))
     await LLaMACCoordinator(gw, paper_gate).decide(task, current["state"], [])
     assert gw.of(Role.ASSESSOR)  # direct feedback asks for a revision
 
@@ -536,24 +548,7 @@ async def test_lean_preset_on_hard_grids_solves_every_golden_instance_when_each_
     for instance in range(10):
         task = GridHard.from_instance(rows, cols, instance)
         current = {"state": task.initial_state()}
-
-        def answer(role, agent, messages, task=task, current=current):
-            plan = {}
-            for name, actions in task.doable(current["state"]).items():
-                for action in actions:
-                    if isinstance(task.rule_gate(current["state"], Plan(((name, action),)), name), DirectFeedback):
-                        plan[name] = action
-                        break
-            return json.dumps({"far_sighted": plan, "current": plan} if role == "critic_pair" else plan)
-
-        gw = scripted_gateway(answer)
-        coordinator = LLaMACCoordinator(gw, lean)
-        state, outcome = task.initial_state(), None
-        for _ in range(task.step_limit):
-            current["state"] = state
-            outcome = task.step(state, (await coordinator.decide(task, state, [])).joint_action)
-            state = outcome.state
-            if outcome.done:
-                break
+        gw = scripted_gateway(useless_model(task, current, every_agent=True))
+        outcome, _ = await play_hard(task, LLaMACCoordinator(gw, lean), current)
         assert outcome.success, (rows, cols, instance)
         assert not gw.of(Role.ACTOR)
