@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             with (folder / "curve.csv").open() as f:
                 curves[f"{row['recipe']} {row['algo']} s{row['seed']}"] = list(csv.DictReader(f))
-        order = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-10", "alloc-50")
+        order = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-5", "alloc-10", "alloc-50")
         rows.sort(key=lambda r: (order.index(r["recipe"]) if r["recipe"] in order else 99, r["algo"], r["seed"]))
         write(rows, curves, args.out)
     except RLUsageError as err:

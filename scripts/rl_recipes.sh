@@ -15,7 +15,7 @@ PY=${PYTHON:-.venv/bin/python}
 out=${1:-runs/recipes}
 [ $# -gt 0 ] && shift
 items=("$@")
-[ ${#items[@]} -gt 0 ] || items=(grid-easy-2x2 grid-easy-2x4 grid-hard-2x2 grid-hard-2x4 alloc-10 alloc-50 grid-easy-4x8)
+[ ${#items[@]} -gt 0 ] || items=(grid-easy-2x2 grid-easy-2x4 grid-hard-2x2 grid-hard-2x4 alloc-5 alloc-10 alloc-50 grid-easy-4x8)
 
 for item in "${items[@]}"; do
   recipe=${item%%:*}

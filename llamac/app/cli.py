@@ -9,6 +9,7 @@
     python -m llamac.run graph llamac                          # Mermaid of the LLaMAC step graph
     python -m llamac.run sweep examples/compare_small.toml     # every coordinator on the same instances
     python -m llamac.run report runs/compare_small             # tables and figures of a sweep
+    python -m llamac.run report runs/a runs/b --out runs/ab    # several parts of one comparison, one report
 
 Exit codes: 0 done, 2 bad input (one line on stderr), 1 an unexpected error during a run (one line;
 the partial results and checkpoints stay in the run folder, so ``resume`` continues), 130 Ctrl-C.
@@ -168,7 +169,8 @@ def _sweep(args, out: Console, err: Console) -> int:
 def _report(args, out: Console) -> int:
     from llamac.app.report import write_report
 
-    written = write_report(Path(args.sweep_dir))
+    parts = [Path(d) for d in args.sweep_dir]
+    written = write_report(parts[0] if len(parts) == 1 else parts, Path(args.out) if args.out else None)
     print(f"report: {written.md} and {written.html} ({len(written.figures)} figures)")
     return 0
 

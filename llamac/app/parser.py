@@ -138,7 +138,11 @@ def build_parser() -> OneLineParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
 
     report = sub.add_parser("report", help="tables and figures of a sweep folder: report.md, report.html, PNGs")
-    report.add_argument("sweep_dir", metavar="DIR")
+    report.add_argument("sweep_dir", metavar="DIR", nargs="+",
+                        help="a sweep folder, or several parts of one comparison (their cells reported together)")
+    report.add_argument("--out", metavar="OUT", default=None,
+                        help="where the report goes (default: the one DIR); with several DIRs, a folder that also "
+                             "gets their merged results.parquet / results.csv")
 
     graph = sub.add_parser("graph", help="print a coordinator graph as Mermaid")
     graph.add_argument("which", choices=("llamac", "hmas2", "episode"))

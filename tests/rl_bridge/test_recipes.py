@@ -21,7 +21,7 @@ from rl_bridge.train import main, train_recipe  # noqa: E402
 from tasks.catalog import grid_task  # noqa: E402
 
 pytestmark = pytest.mark.torch
-NAMES = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-10", "alloc-50")
+NAMES = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-5", "alloc-10", "alloc-50")
 
 
 def test_every_named_recipe_validates_for_every_algorithm() -> None:

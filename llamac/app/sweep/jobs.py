@@ -158,6 +158,7 @@ def train_policy(job: PolicyJob) -> str:
     spec = env_spec(job.task)
     overrides = {k: v for k, v in {"total_steps": job.train.steps, "n_envs": job.train.n_envs,
                                    "episode_length": job.train.episode_length}.items() if v is not None}
+    budget_s = None if job.train.minutes is None else job.train.minutes * 60
     if job.train.recipe is not None:
         from rl_bridge.recipes import recipe_for
         from rl_bridge.train import train_recipe
@@ -165,10 +166,10 @@ def train_policy(job: PolicyJob) -> str:
         name = recipe_for(spec) if job.train.recipe == "auto" else job.train.recipe
         if name is None:
             raise SweepError(f"{job.key}: no rl_bridge recipe trains {shape_label(job.task)}; name one or drop recipe")
-        train_recipe(name, job.seed, job.root, algo=job.algo, overrides=overrides, log=False)
+        train_recipe(name, job.seed, job.root, algo=job.algo, overrides=overrides, log=False, budget_s=budget_s)
         return _must_find(job)
     cfg = replace(replace(PPOConfig(), **spec.ppo_defaults()), **overrides)
-    train_run(job.algo, spec, job.seed, cfg, job.root, log=False)
+    train_run(job.algo, spec, job.seed, cfg, job.root, log=False, budget_s=budget_s)
     return _must_find(job)
 
 

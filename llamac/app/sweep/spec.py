@@ -15,6 +15,7 @@
     [coordinators.steer]
     kind = "steer"
     train = { steps = 30_000 }         # the sweep trains one policy per task shape and seed first
+    # train = { recipe = "auto", minutes = 20 }   # ... or under the shape's rl_bridge recipe, capped at 20 min
     # policies = "path/to/runs"        # ... or uses policies trained by rl_bridge.train
 
     [coordinators.student]
@@ -75,6 +76,9 @@ class TrainBlock(_Strict):
     trainer's defaults for the task family."""
     steps: int | None = Field(default=None, gt=0)
     """Environment steps per policy (overrides the recipe's or the default budget)."""
+    minutes: float | None = Field(default=None, gt=0)
+    """Wall-time cap per policy in minutes (overrides the recipe's ``budget_minutes``): training stops at
+    whichever comes first, the steps or the minutes, and the run records how far it got."""
     n_envs: int | None = Field(default=None, gt=0)
     episode_length: int | None = Field(default=None, gt=0)
 

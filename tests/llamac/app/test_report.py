@@ -76,3 +76,44 @@ def test_report_on_a_folder_without_sweep_results_is_one_line_and_exit_2(tmp_pat
     assert main(["report", str(run)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "holds no sweep results" in err
+
+
+PART_RL = """
+name = "report-test-rl"
+[coordinators.steer]
+kind = "steer"
+train = { steps = 256, n_envs = 2, episode_length = 16 }
+[[experiments]]
+coordinators = ["steer"]
+tasks = [{ family = "grid", sizes = ["2x2"], instances = [0, 1] }]
+"""
+
+
+def test_parts_of_one_comparison_report_together_into_a_folder_of_their_own(
+        swept: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two sweep folders (say, LLM cells on one machine, RL cells on another) give one report and one
+    merged table; the RL part's policy paths are re-pointed so its training curves are found."""
+    pytest.importorskip("torch", reason="the rl extra (torch) is not installed")
+    from llamac.app.sweep.table import read_table
+
+    rl = tmp_path / "rl"
+    assert not run_sweep(write(tmp_path, PART_RL, "rl.toml"), rl, workers=1, quiet=True).outcome.failed
+    out = tmp_path / "reports" / "both"
+    assert main(["report", str(swept), str(rl), "--out", str(out)]) == 0
+    merged = read_table(out)
+    assert [r["cell"] for r in merged] == [r["cell"] for r in read_table(swept)] + [r["cell"] for r in read_table(rl)]
+    policies = {r["policy"] for r in merged if r["policy"]}
+    assert len(policies) == 1 and all((out / p / "config.json").is_file() for p in policies)
+    assert (out / "results.csv").is_file() and (out / "figures" / "training_curves.png").is_file()
+    md = (out / "report.md").read_text()
+    assert f"{len(merged)} episodes (cells) from 2 sweep part(s)" in md and "| Easy | 2x2 | steer |" in md
+    before = _files(out)
+    assert main(["report", str(swept), str(rl), "--out", str(out)]) == 0
+    assert _files(out) == before
+    capsys.readouterr()
+    for argv, says in ((["report", str(swept), str(swept), "--out", str(tmp_path / "x")], "is in both"),
+                       (["report", str(swept), str(rl)], "give --out"),
+                       (["report", str(swept), str(rl), "--out", str(rl)], "is one of the parts")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and says in err, err

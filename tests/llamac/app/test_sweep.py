@@ -237,6 +237,21 @@ def test_a_train_block_with_a_recipe_trains_the_recipe_of_each_task_shape(tmp_pa
     assert set(rows) == {"steer", "mappo"} and all(r["steps"] >= 1 for r in rows.values())
 
 
+def test_a_train_blocks_minutes_cap_the_recipes_wall_time(tmp_path: Path) -> None:
+    """``minutes`` replaces the recipe's budget_minutes: a cap of 0.03 s stops after the first update,
+    far short of the recipe's 100k steps."""
+    pytest.importorskip("torch", reason="the rl extra (torch) is not installed")
+    spec = write(tmp_path, '[coordinators.steer]\nkind = "steer"\ntrain = { recipe = "auto", minutes = 0.0005 }\n'
+                           '[[experiments]]\ncoordinators = ["steer"]\n'
+                           'tasks = [{family = "grid", sizes = ["2x2"], instances = [0]}]\n')
+    out = tmp_path / "out"
+    assert not run_sweep(spec, out, workers=1, quiet=True).outcome.failed
+    (config,) = (out / "policies" / "steer").rglob("config.json")
+    data = json.loads(config.read_text())
+    assert data["ppo"]["total_steps"] == 100_000
+    assert 0 < data["final"]["env_steps"] <= data["ppo"]["n_envs"] * data["ppo"]["episode_length"]
+
+
 def test_a_recipe_the_task_shape_has_none_of_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("torch", reason="the rl extra (torch) is not installed")
     spec = write(tmp_path, '[coordinators.steer]\nkind = "steer"\ntrain = { recipe = "auto", steps = 256 }\n'
