@@ -4,6 +4,11 @@ The ``targets`` observation encoding has the same width for every grid size, so 
 STEER network trained on 2x4 fits a 4x8 network except the ones indexed by agent (the OTB's learned
 positions, the value normaliser's per-agent statistics); those are tiled (agent i of 32 starts as
 agent ``i mod 8``). A tensor that neither fits nor tiles keeps its fresh initialisation.
+
+Allocation carries over the same way: its ``targets`` encoding reads the history in totals scaled by
+the largest total 9N, so the best *per-agent* amount is the same for every N, and an N=10 policy is a
+start for N=50 (the shipped alloc-10 STEER, tiled into a 50-agent network before any training: greedy
+G/G* on the last step 0.92 on golden instances 0-4, against 0.54 untrained).
 """
 
 from __future__ import annotations
