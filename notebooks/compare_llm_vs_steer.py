@@ -98,7 +98,7 @@ for figure in written.figures:
 # %% [markdown]
 # ## The committed comparison (`results/compare`)
 #
-# The full sweep (`examples/compare.toml`): every coordinator on the golden grid instances and on
+# The full comparison (`examples/compare.toml` and `examples/compare_rl.toml`, reported together): every coordinator on the golden grid instances and on
 # allocation seeds; see `results/compare/report.md` for how it was run.
 
 # %%
