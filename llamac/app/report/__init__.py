@@ -48,10 +48,11 @@ def _sweep_name(folder: Path) -> str:
     return folder.name
 
 
-def _header(parts: Sequence[tuple[Path, int]], out: Path) -> tuple[str, list[str]]:
+def _header(parts: Sequence[tuple[Path, int]], out: Path, merged: bool) -> tuple[str, list[str]]:
+    """``merged``: the rows were gathered into ``out`` from other folders (else ``out`` is the one part)."""
     sources = reported()["sources"]
     n_rows = sum(n for _, n in parts)
-    if len(parts) == 1 and parts[0][0] == out:
+    if not merged:
         folder = out
         name = _sweep_name(folder)
         lines = [
@@ -100,8 +101,9 @@ _STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;font-size:
           "th{background:#f2f0ff}img{max-width:100%}")
 
 
-def _merged_rows(parts: Sequence[Path], out: Path) -> tuple[list[dict[str, Any]], list[tuple[Path, int]]]:
-    """Every part's rows in the order given, policy paths re-pointed from the part to ``out``."""
+def _merged_rows(parts: Sequence[Path], out: Path, merging: bool) -> tuple[list[dict[str, Any]], list[tuple[Path, int]]]:
+    """Every part's rows in the order given; when ``merging`` into ``out``, policy paths re-pointed from
+    each part to ``out``."""
     from llamac.app.sweep.table import RESULTS_PARQUET, read_table
 
     rows: list[dict[str, Any]] = []
@@ -118,7 +120,7 @@ def _merged_rows(parts: Sequence[Path], out: Path) -> tuple[list[dict[str, Any]]
                 raise ReportError(f"cell {row['cell']} is in both {seen[row['cell']]} and {part}: "
                                   "report each cell from one part only")
             seen[row["cell"]] = part
-            if row.get("policy") and part.resolve() != out.resolve():
+            if merging and row.get("policy"):
                 row["policy"] = Path(os.path.relpath((part / row["policy"]).resolve(), out.resolve())).as_posix()
         rows += got
         counts.append((part, len(got)))
@@ -142,26 +144,25 @@ def write_report(folder: Path | Sequence[Path], out: Path | None = None) -> Writ
             raise ReportError(f"--out {out} is one of the parts; report several parts into a folder of its own")
         if (out / "cells").is_dir():
             raise ReportError(f"--out {out} is a sweep folder (its table is rebuilt from its cells); choose another folder")
-    rows, counts = _merged_rows(parts, out)
-    name, header = _header(counts, out)
+    rows, counts = _merged_rows(parts, out, merging)
+    name, header = _header(counts, out, merging)
     if merging:
         out.mkdir(parents=True, exist_ok=True)
         write_table(rows, out)
-    folder = out
     tables = all_tables(rows)
-    figures = all_figures(rows, folder, folder / "figures")
-    rel = [p.relative_to(folder).as_posix() for p in figures]
+    figures = all_figures(rows, out, out / "figures")
+    rel = [p.relative_to(out).as_posix() for p in figures]
 
     md = [f"# Comparison: {name}", ""] + [line + "\n" for line in header]
     md += [_md_table(t) for t in tables]
     md += ["## Figures", ""] + [f"![{Path(p).stem}]({p})\n" for p in rel]
-    md_path = folder / "report.md"
+    md_path = out / "report.md"
     md_path.write_text("\n".join(md))
 
     body = [f"<h1>Comparison: {html.escape(name)}</h1>"] + [f"<p>{html.escape(line)}</p>" for line in header]
     body += [_html_table(t) for t in tables]
     body += ["<h2>Figures</h2>"] + [f'<p><img src="{html.escape(p)}" alt="{html.escape(Path(p).stem)}"></p>' for p in rel]
-    html_path = folder / "report.html"
+    html_path = out / "report.html"
     html_path.write_text(
         f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(name)}</title>"
         f"<style>{_STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
