@@ -29,6 +29,7 @@ from rl_bridge.envs import EnvSpec
 from rl_bridge.policy_table import rollout_act
 from rl_bridge.rollout import collect
 from rl_bridge.train import train_run
+from rl_bridge.vec_env import network_shape
 
 AUTHORS_STEPS_PER_S = 2200.0
 """The authors' trainer, evaluation off (Coordination)."""
@@ -39,8 +40,7 @@ AUTHORS_SCRIPT_STEPS_PER_S = 240.0
 def steps_per_second(algo_name: str, spec: EnvSpec, cfg: PPOConfig, updates: int) -> float:
     """PPO iterations alone (rollout + update), after one warm-up iteration."""
     env = spec.vec_env(cfg.n_envs, 0)
-    shape = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions}
-    algo = build(algo_name, shape, cfg, 0)
+    algo = build(algo_name, network_shape(env), cfg, 0)
     current = env.reset(0)
     act = None
     start = 0.0

@@ -34,6 +34,7 @@ from rl_bridge.priority import PRIORITIES, PriorityVecEnv
 from rl_bridge.recipes import Recipe, recipe, shipped_policy
 from rl_bridge.rollout import collect
 from rl_bridge.run_folder import TrainingRecord, save_run
+from rl_bridge.vec_env import network_shape
 from tasks.base import TaskError
 from tasks.matrix import GAMES
 
@@ -74,8 +75,7 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
     priority = (net_options or {}).get("priority", "fixed")
     if priority != "fixed":
         env = PriorityVecEnv(env, priority, seed)
-    shape = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "n_actions": env.n_actions, **(net_options or {})}
-    algo = build(algo_name, shape, cfg, seed)
+    algo = build(algo_name, network_shape(env, net_options), cfg, seed)
     if init_from is not None:
         from rl_bridge.warm_start import warm_start
 

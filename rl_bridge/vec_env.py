@@ -27,6 +27,14 @@ from tasks.base import ArrayView, Task
 from tasks.matrix import MatrixGame
 
 
+def network_shape(env: Any, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The dimensions an algorithm's networks take from a vectorised env (``MatrixVecEnv``, ``TaskVecEnv``
+    or a wrapper of one), with any network options (``d``, ``hidden``, ...) on top: what
+    ``algorithms.build`` is given."""
+    return {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim,
+            "n_actions": env.n_actions, **(options or {})}
+
+
 @dataclass(frozen=True)
 class Arrays:
     obs: np.ndarray  # float32 [E, n, obs_dim]

@@ -27,6 +27,7 @@ from rl_bridge.report import main as report_main  # noqa: E402
 from rl_bridge.rollout import collect  # noqa: E402
 from rl_bridge.train import main as train_main  # noqa: E402
 from rl_bridge.train import train_run  # noqa: E402
+from rl_bridge.vec_env import network_shape  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -59,8 +60,7 @@ def penalty_run(follower_first: float, updates: int = 5) -> tuple[object, list[t
                   follower_first=follower_first)
     torch.manual_seed(0)
     env = spec.vec_env(cfg.n_envs, 0, cfg.gamma)
-    algo = build("steer", {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim,
-                           "n_actions": env.n_actions}, cfg, 0)
+    algo = build("steer", network_shape(env), cfg, 0)
     leader, leader_actions = [leader_and_follower_probs(algo, spec)[0]], []
     current = env.reset(0)
     for _ in range(cfg.n_updates):
@@ -90,8 +90,7 @@ def test_rollout_log_probs_are_uniform_only_for_a_waiting_leader(follower_first:
     cfg = replace(PPOConfig(n_envs=20, episode_length=5), total_steps=1000, follower_first=follower_first)
     torch.manual_seed(0)
     env = spec.vec_env(cfg.n_envs, 0, cfg.gamma)
-    algo = build("steer", {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim,
-                           "n_actions": env.n_actions}, cfg, 0)
+    algo = build("steer", network_shape(env), cfg, 0)
     for act in (rollout_act(algo, 2, 3), algo.act):  # the policy table and autoregressive decoding
         rollout, _, _ = collect(act, env, env.reset(0), cfg.episode_length)
         uniform = torch.full_like(rollout.logp[..., 0], -math.log(3))

@@ -196,16 +196,15 @@ def test_the_alloc_10_policy_warm_starts_the_alloc_50_network_before_any_trainin
     from rl_bridge.algorithms import build
     from rl_bridge.evaluate import evaluate
     from rl_bridge.recipes import shipped_policy
+    from rl_bridge.vec_env import network_shape
     from rl_bridge.warm_start import warm_start
 
     r = recipe("alloc-50")
     assert r.warm_start == "alloc-10"
     spec, cfg = r.env_spec(), r.ppo_config()
     env = spec.vec_env(1, 0, cfg.gamma)
-    shape = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim,
-             "n_actions": env.n_actions, **dict(r.network)}
     torch.manual_seed(0)
-    algo = build("steer", shape, cfg, seed=0)
+    algo = build("steer", network_shape(env, dict(r.network)), cfg, seed=0)
     before = evaluate(algo, spec, n_instances=5)["normalised_last"]
     source = shipped_policy("alloc-10")
     assert source is not None and warm_start(algo, source) == []
