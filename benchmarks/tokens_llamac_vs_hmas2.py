@@ -202,7 +202,8 @@ async def run(settings: Settings, url: str | None, out: Path, order: list[tuple[
         for coordinator in coordinators:
             if (size, instance, coordinator) in done:
                 continue
-            task = GridEasy.from_instance(rows, cols, instance)
+            task = GridEasy.from_instance(rows, cols, instance).with_notation(
+                (config or LLaMACConfig()).notation if coordinator == "llamac" else "authors")
             summary = await play(
                 settings, url, coordinator, task, f"tokens-{size}-{instance}-{coordinator}", max_steps, config
             )

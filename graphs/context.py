@@ -66,6 +66,16 @@ class CoordinatorConfig:
     """Ours (``graphs/plan_answers.py``): with ``numbers`` the grids' doable lists are numbered and plans
     name the numbers; they are turned back into action strings before the syntax check."""
 
+    notation: Literal["authors", "compact"] = field(default="authors", metadata={"knob": True, "help": (
+        "how prompts write an Easy grid: the authors' listing of every square, then every agent's doable action "
+        "strings (authors), or one line per square with its targets and its agent's boxes, each box once with "
+        "its numbered moves (compact: plans then name numbers, as with --answer-format numbers; Hard grids and "
+        "allocation keep their own text)")})
+    """Ours (``GridEasy.with_notation``): the state is written once instead of twice (listing, then doable
+    lists), squares as ``[i,j]``, memory's past states and plans in the same notation. The task's dynamics,
+    checks, feedback and results are the same in both. Applied to the task when the run builds it
+    (``llamac.app.build.build_task``)."""
+
     objection_rounds: int | None = field(default=None, metadata={"knob": True, "key": "rounds", "default_help": (
         "3 on Hard grids, else 1"), "help": "plan-confirmation rounds per step"})
     """Actor confirmation rounds per step; ``None`` derives it from ``task.family`` (1 Easy, 3 Hard)."""
@@ -92,10 +102,11 @@ class CoordinatorConfig:
     """The memory window in steps; ``None`` keeps the token window (``memory_window_tokens``)."""
 
     def numbers_for(self, task: Task) -> bool:
-        """Plans of this task are answered with numbers (the knob, on a task whose plans are action strings)."""
+        """Plans of this task are answered with numbers (the knob, or a task written in the compact notation,
+        whose moves are numbered; on a task whose plans are action strings)."""
         from graphs.plan_answers import numbered
 
-        return self.answer_format == "numbers" and numbered(task)
+        return (self.answer_format == "numbers" or getattr(task, "notation", "authors") == "compact") and numbered(task)
 
     def rounds_for(self, task: Task) -> int:
         if self.objection_rounds is not None:
@@ -156,12 +167,18 @@ KNOBS: tuple[Knob, ...] = _knobs()
 """Every knob, in declaration order."""
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"critics": "split", "actor_context": "shared", "actor_gate": "ask", "assessor": "always"},
+    "paper": {"critics": "merged", "actor_context": "local", "actor_gate": "ask", "assessor": "always",
+              "answer_format": "numbers", "notation": "compact"},
     "lean": {"critics": "merged", "actor_context": "shared", "actor_gate": "apply", "assessor": "on-disagreement",
              "answer_format": "numbers", "idle_actors": "volunteer", "gate_goal": "paired", "syntax_repair": "drop"},
 }
-"""LLaMAC presets (knob key -> value): ``paper`` is the authors' TripletCritic and actors, what the
-reproduction tables and cassettes use; ``lean`` is ours: one merged critic call, the assessor only when the
+"""LLaMAC presets (knob key -> value). ``paper`` is the authors' LLaMAC as their code runs it: one critic call
+for both plans (their TripletCritic's merged prompt), the assessor every step, an actor asked whenever its rule
+gate doubts its line and shown its own view; written in the compact notation with plans answered by number
+(the same question in fewer tokens: results/llm_benchmarks.md). The authors' wording is one flag each away
+(``--notation authors --answer-format actions``; ``--critics split --actor-context shared`` for the paper's
+description of two concurrent critics over the shared prefix), which the recorded cassettes of
+``LLaMACConfig()`` keep. ``lean`` is ours: one merged critic call, the assessor only when the
 critics disagree, actors that take their rule gate's fix (most executed lines are then the rules'), idle
 actors that volunteer their gate's move, a gate that measures each box's move against its paired target (on
 allocation: the plan's total against the hill climber's next probe; on Hard grids a line whose box another

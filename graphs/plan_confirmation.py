@@ -13,6 +13,7 @@ again, until a round passes without objection or the round limit is reached.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
@@ -77,13 +78,20 @@ def volunteers(ctx: CoordinatorContext, env_state: object, plan: Plan) -> list[s
     return [a for a in ctx.task.agents if a not in named and idle_move(env_state, a, ctx.config.gate_goal) is not None]
 
 
+def written(task: Any, state: Any, agent: str, action: str) -> str:
+    """A move as the prompts write it: the action string, or in a task's own notation (a compact grid:
+    its number and move, ``3 purple match``, as the assessor's numbered answer names it)."""
+    move_text = getattr(task, "move_text", None)
+    return move_text(agent, action, state) if move_text is not None else action
+
+
 async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
     """One actor's plan confirmation: rule gate first (LLaMAC), the LLM only when it is needed."""
     ctx = runtime.context
     agent, plan = job["agent"], job["plan"]
     if job["gated"] and agent not in plan.as_dict():  # a volunteer (see ``volunteers``)
         move = ctx.task.idle_move(job["env_state"], agent, ctx.config.gate_goal)
-        text = f"the plan leaves {agent} idle; take {move}"
+        text = f"the plan leaves {agent} idle; take {written(ctx.task, job['env_state'], agent, str(move))}"
         return {"objections": [Objection(agent, text, job["round"], "rule", move)]}
     if job["gated"]:
         verdict = ctx.task.rule_gate(job["env_state"], plan, agent, ctx.config.gate_goal)
@@ -92,8 +100,10 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
         if isinstance(verdict, DirectFeedback):
             return {"objections": [Objection(agent, verdict.text, job["round"], "rule")]}
         if verdict.fix is not None and ctx.config.actor_gate in ("direct", "apply"):
-            instead = "withdraw this line" if verdict.fix == WITHDRAW else f"take {verdict.fix} instead"
-            text = f"{plan.as_dict()[agent]}: {verdict.reason}; {instead}"
+            env_state = job["env_state"]
+            instead = ("withdraw this line" if verdict.fix == WITHDRAW
+                       else f"take {written(ctx.task, env_state, agent, verdict.fix)} instead")
+            text = f"{written(ctx.task, env_state, agent, plan.as_dict()[agent])}: {verdict.reason}; {instead}"
             return {"objections": [Objection(agent, text, job["round"], "rule", verdict.fix)]}
         role = Role.ACTOR
         instruction = actor_prompts.llamac_actor(

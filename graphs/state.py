@@ -42,6 +42,9 @@ class Suggestion:
 
     label: str
     text: str
+    shown: str | None = None
+    """How the assessor is shown the plan when the task writes plans in a notation of its own (``plan_text``
+    of a compact grid); ``None``: ``text`` as it is."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -24,6 +25,14 @@ from graphs.syntax_check import ask_for_plan, plan_schema
 from llamac.runtime.contract import Role
 from llamac.runtime.stops import RunStopped
 from tasks.base import Plan, Task
+
+
+def suggestion(task: Task, state: Any, label: str, text: str) -> Suggestion:
+    """A critic's plan (action strings, as the syntax check reads them), shown to the assessor in the task's
+    own plan notation when it has one (a compact grid: ``Agent[0, 1]: 2 red down``, number and move)."""
+    plan = task.parse_plan(text) if getattr(task, "notation", "authors") == "compact" else None
+    shown = task.plan_text(plan.as_dict(), state) if isinstance(plan, Plan) else None  # type: ignore[attr-defined]
+    return Suggestion(label, text, shown)
 
 
 def critic(role: Role, label: str, instruction: str):
@@ -48,7 +57,7 @@ def critic(role: Role, label: str, instruction: str):
         text = json.dumps(result.parsed) if result.parsed is not None else result.text
         if numbers:  # the assessor weighs plans by their actions, as in the paper
             text = as_actions(ctx.task, state["env_state"], text)
-        return {"suggestions": [Suggestion(label, text)], "counters": counters}
+        return {"suggestions": [suggestion(ctx.task, state["env_state"], label, text)], "counters": counters}
 
     return propose
 
@@ -73,7 +82,7 @@ async def critic_pair(state: StepState, runtime: Runtime[CoordinatorContext]) ->
         texts = {key: json.dumps(parsed[key]) for key, _ in critic_prompts.PAIR_KEYS}
         if numbers:  # the assessor weighs plans by their actions, as in the paper
             texts = {key: as_actions(ctx.task, state["env_state"], text) for key, text in texts.items()}
-        suggestions = [Suggestion(label, texts[key]) for key, label in critic_prompts.PAIR_KEYS]
+        suggestions = [suggestion(ctx.task, state["env_state"], label, texts[key]) for key, label in critic_prompts.PAIR_KEYS]
     else:  # the assessor still sees the raw text; its own plan is what the syntax check judges
         suggestions = [Suggestion("two plans", result.text)]
         counters["invalid_answers"] = 1

@@ -12,6 +12,7 @@ the rule gate, the RL view); this base turns them into ``step`` with the success
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import random
@@ -126,6 +127,12 @@ class GridTask:
     family = "grid"
     difficulty = "easy"
     no_op_words = frozenset(_IDLE_WORDS)
+    notation = "authors"
+    """How the prompts write this grid (``with_notation``): ``authors``, the listing of every square then
+    every agent's doable action strings; ``compact`` (Easy grids), one line per square with its targets and
+    its agent's boxes, each box once with its numbered moves."""
+    notations: tuple[str, ...] = ("authors",)
+    """The notations this variant writes; another asked for falls back to ``authors``."""
 
     def __init__(self, rows: int, cols: int, places: Mapping[str, Sequence[str]], name: str = "",
                  step_limit: int | None = None) -> None:
@@ -151,6 +158,17 @@ class GridTask:
         self._agent_index = {a: n for n, a in enumerate(self.agents)}
         self._initial = GridState(tuple(tuple(places[k]) for k in self.keys), 0)
         self._setup_arrays()
+
+    def with_notation(self, notation: str) -> GridTask:
+        """The same instance written in ``notation`` for the prompts (dynamics, checks and RL arrays are
+        untouched); a variant without that notation keeps the authors'."""
+        if notation not in ("authors", "compact"):
+            raise TaskError(f"unknown notation {notation!r}; choose authors or compact")
+        if notation == self.notation or notation not in self.notations:
+            return self
+        out = copy.copy(self)
+        out.notation = notation
+        return out
 
     # ------------------------------------------------------------------ to be supplied by variants
     def _keys(self) -> tuple[str, ...]:

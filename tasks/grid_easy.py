@@ -33,8 +33,9 @@ Deviations from the authors' code (golden/README.md "looks buggy"), each pinned 
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,7 @@ from tasks.grid_common import (
 from tasks.plans import format_number, numbers, parse_agent_coords
 
 DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # up, down, left, right: the authors' order
+_DIRECTION_WORDS = dict(zip(DIRECTIONS, ("up", "down", "left", "right"), strict=True))
 _CH = 2 * len(COLOURS) + 1
 
 
@@ -291,7 +293,79 @@ class GridEasy(GridTask):
                 return self.place_action(box, self.ij(n))
         return None
 
+    notations = ("authors", "compact")
+
+    # compact notation: squares as [i,j], each box once with its numbered moves (plans answer numbers)
+    def _cell(self, cell: int) -> str:
+        i, j = self.ij(cell)
+        return f"[{i},{j}]"
+
+    def _dest_word(self, cell: int | None, action: str) -> str:
+        """A move's destination in the compact notation: ``match``, or the direction from the agent's square
+        ``cell`` (``up`` is row - 1; one token each, where ``[i,j]`` takes five); anything else as written."""
+        dest = action.removeprefix("move(").removesuffix(")").partition(", ")[2]
+        if dest.startswith("target_"):
+            return "match"
+        to = self.cell_of(numbers(dest)) if "square" in dest else None
+        if cell is None or to is None:
+            return dest or action
+        (i, j), (k, m) = self.ij(cell), self.ij(to)
+        return _DIRECTION_WORDS.get((k - i, m - j), self._cell(to))
+
+    def _compact_items(self, items: Sequence[str]) -> tuple[str, str]:
+        """(targets, boxes) of a square as colour words, repeats counted (``green x2``)."""
+        def words(kind: str) -> str:
+            counts: dict[str, int] = {}
+            for it in items:
+                if it.startswith(kind):
+                    counts[it[len(kind):]] = counts.get(it[len(kind):], 0) + 1
+            return " ".join(c if n == 1 else f"{c} x{n}" for c, n in counts.items())
+        return words("target_"), words("box_")
+
+    def _compact_moves(self, state: GridState, cell: int) -> str:
+        """The agent's boxes, each once, with its doable moves numbered as ``doable`` orders them."""
+        groups: dict[str, list[str]] = {}
+        for number, action in enumerate(self.doable(state)[self.agents[cell]], start=1):
+            box = action.removeprefix("move(").partition(",")[0][4:]
+            groups.setdefault(box, []).append(f"{number} {self._dest_word(cell, action)}")
+        box_counts = {it[4:]: state.places[cell].count(it) for it in state.places[cell] if it.startswith("box_")}
+        return ", ".join(f"{box}{'' if box_counts[box] == 1 else f' x{box_counts[box]}'} ({' '.join(moves)})"
+                         for box, moves in groups.items())
+
+    def _compact_state(self, state: GridState) -> str:
+        lines = []
+        for cell, items in enumerate(state.places):
+            targets, boxes = self._compact_items(items)
+            if items:
+                lines.append(f"{self._cell(cell)} " + ", ".join(
+                    part for part in (targets and f"targets {targets}", boxes and f"boxes {boxes}") if part))
+        return "; ".join(lines) or "(empty)"
+
+    def move_text(self, agent: AgentId, action: str, state: GridState | None = None) -> str:
+        """One line's move as a prompt writes it: the action string (authors), or ``box dest`` (compact), with
+        ``state`` preceded by its number there (``2 red down``), as a plan answer names it."""
+        if self.notation != "compact":
+            return action
+        acts = self.doable(state).get(agent, []) if state is not None else []
+        number = f"{acts.index(action) + 1} " if action in acts else ""
+        box = action.removeprefix("move(").partition(",")[0].removeprefix("box_")
+        return f"{number}{box} {self._dest_word(self._agent_index.get(agent), action)}"
+
+    def plan_text(self, plan: Mapping[str, str], state: GridState | None = None) -> str:
+        """A plan as a prompt shows it: JSON of action strings (authors) or ``{Agent[i, j]: box dest; ...}``
+        (compact; with ``state``, each move's number too: the assessor weighing the critics' plans)."""
+        if self.notation != "compact":
+            return json.dumps(dict(plan))
+        return "{" + "; ".join(f"{agent}: {self.move_text(agent, action, state)}" for agent, action in plan.items()) + "}"
+
     def rules_text(self) -> str:
+        if self.notation == "compact":
+            return (f"Grid Transportation (easy): a {self.rows}x{self.cols} grid of squares [row,col], Agent[i, j] "
+                    "in [i,j]. An agent acts only on boxes in its square, one action per step: move a box to the "
+                    "neighbour square up [i-1,j], down [i+1,j], left [i,j-1] or right [i,j+1], or match it with a "
+                    "target of its colour in its square (both disappear). Goal: match every box in as few steps as possible (limit "
+                    f"{self.step_limit}). A plan is a JSON object {{\"Agent[i, j]\": move number}} of the agents "
+                    "that act, applied in the order written.")
         return (f"Grid Transportation (easy): a {self.rows}x{self.cols} grid of squares, one agent per "
                 "square (Agent[i, j] sits in square[i, j]). Each agent can act only on boxes in its own "
                 "square, at most one action per step: move(box_<colour>, square[i, j]) to an up/down/left/"
@@ -302,7 +376,26 @@ class GridEasy(GridTask):
                 "assignments are applied in the order written.")
 
     def state_text(self, state: GridState) -> str:
+        if self.notation == "compact":
+            return self._compact_state(state)
         return f"Step {state.t}/{self.step_limit}. {self._listing(state)}"
+
+    def planner_view(self, state: GridState, numbered: bool = False) -> str:
+        """Compact: one line per square that holds anything, its agent's boxes with numbered moves (plans
+        answer with the numbers, whatever ``numbered`` says); authors': ``GridTask.planner_view``."""
+        if self.notation != "compact":
+            return super().planner_view(state, numbered)
+        lines = [f"Step {state.t}/{self.step_limit}. Squares not listed are empty. Each agent's boxes with their "
+                 "doable moves, numbered (a plan names each agent's move by its number):"]
+        for cell, items in enumerate(state.places):
+            targets, _ = self._compact_items(items)
+            parts = [f"targets {targets}"] if targets else []
+            moves = self._compact_moves(state, cell)
+            if moves:
+                parts.append(f"{self.agents[cell]} boxes {moves}")
+            if parts:
+                lines.append(f"{self._cell(cell)} " + "; ".join(parts))
+        return "\n".join(lines)
 
     def actor_view(self, state: GridState, agent: AgentId, plan: Plan) -> str:
         cell = self._agent_index[agent]
@@ -314,6 +407,19 @@ class GridEasy(GridTask):
             where.append(f"target_{colour} in {', '.join(cells) or 'nowhere'}")
         acts = self.doable(state)[agent]
         line = plan.as_dict().get(agent)
+        if self.notation == "compact":
+            targets, _ = self._compact_items(state.places[cell])
+            goals = []
+            for colour in colours:
+                cells = [self._cell(t) for t in self.target_cells(state, colour)]
+                goals.append(f"{colour} {'here' if cell in self.target_cells(state, colour) else ' '.join(cells) or 'nowhere'}")
+            mine = self._compact_moves(state, cell)
+            return "\n".join([
+                f"Your square {self._cell(cell)}; targets here: {targets or 'none'}.",
+                f"Your boxes and moves: {mine or 'none'}.",
+                f"Targets of your boxes: {', '.join(goals) if goals else 'no boxes here'}.",
+                f"The plan's line for you: {self.move_text(agent, line) if line is not None else 'no action'}.",
+            ])
         return "\n".join([
             f"You are {agent} in {self.place_name(key)}; it holds: {', '.join(state.places[cell]) or 'nothing'}.",
             f"Your doable actions: {' | '.join(acts) if acts else 'none'}.",

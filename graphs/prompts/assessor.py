@@ -14,7 +14,7 @@ from graphs.state import Suggestion
 def instruction(suggestions: Sequence[Suggestion]) -> str:
     # sorted: concurrent critics finish in any order, and the prompt must not depend on it
     shown = (
-        "\n".join(f"{s.label}: {s.text.strip()}" for s in sorted(suggestions, key=lambda s: s.label))
+        "\n".join(f"{s.label}: {(s.shown or s.text).strip()}" for s in sorted(suggestions, key=lambda s: s.label))
         or "(none)"
     )
     return (

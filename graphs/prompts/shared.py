@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from graphs.prompts.memory_window import memory_window
+from graphs.prompts.memory_window import memory_window, plan_json
 from llamac.runtime.contract import ChatMessage
 from tasks.base import Task
 from tasks.coordinator import StepMemory
@@ -19,7 +19,7 @@ from tasks.coordinator import StepMemory
 def shared_prefix(task: Task, state: Any, history: Sequence[StepMemory], window_tokens: int,
                   window_steps: int | None = None, numbered: bool = False) -> str:
     parts = [task.rules_text().strip()]
-    memory = memory_window(history, window_tokens, window_steps)
+    memory = memory_window(history, window_tokens, window_steps, getattr(task, "plan_text", plan_json))
     if memory:
         parts.append(
             "Previous steps (learn from them; do not repeat moves that made no progress):\n"

@@ -21,13 +21,15 @@ from tasks.coordinator import Coordinator
 LLM_COORDINATORS = ("llamac", "hmas2")
 
 
-def build_task(spec: TaskSpec) -> Task:
-    """One task instance through the task catalog (which raises ``TaskError`` on bad parameters)."""
+def build_task(spec: TaskSpec, notation: str = "authors") -> Task:
+    """One task instance through the task catalog (which raises ``TaskError`` on bad parameters), written
+    in the prompts' ``notation`` (the LLM coordinators' knob; a task without that notation keeps its own)."""
     from tasks import catalog
 
     if spec.family == "grid":  # TaskSpec's validator guarantees each family's fields
         size = (spec.rows or 0, spec.cols or 0)
-        return catalog.grid_task(size, spec.difficulty or "", instance=spec.instance, seed=spec.seed)
+        grid = catalog.grid_task(size, spec.difficulty or "", instance=spec.instance, seed=spec.seed)
+        return grid.with_notation(notation)  # type: ignore[attr-defined]
     if spec.family == "alloc":
         return catalog.alloc_task(spec.agents or 0, seed=spec.seed or 0)
     return catalog.matrix_task(spec.game or "", k=spec.k)

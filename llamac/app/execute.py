@@ -110,7 +110,7 @@ async def _run_episodes(config: RunConfig, folder: RunFolder, settings: Settings
             files = folder.episode(ep.index)
             summary = files.read_summary()
             if summary is None or summary.get("end_reason") in RESUMABLE_END_REASONS:
-                task = build_task(ep.task)
+                task = build_task(ep.task, getattr(config.coordinator, "notation", "authors"))
                 memory = memory_from_settings(settings, ep.thread_id)
                 stack.push_async_callback(memory.aclose)
                 ctx = EpisodeContext(

@@ -68,7 +68,10 @@ def add_knob_flags(p: argparse.ArgumentParser) -> None:
                         "total to the hill climber's next probe; Hard: a line whose box another agent must move becomes the agent's own useful move, else is withdrawn), so "
                         "most executed moves are the rules'; plans answered with "
                         "action numbers; solves the grids with the small local model) or paper (the "
-                        "authors' TripletCritic and actors); a single knob flag overrides its value")
+                        "authors' LLaMAC as their code runs it: one critic call for both plans, the assessor every "
+                        "step, actors asked when their rule gate doubts their line, each with its own view; in the "
+                        "compact notation with numbered plans: --notation authors --answer-format actions give "
+                        "the authors' wording); a single knob flag overrides its value")
     for knob in KNOBS:
         default = knob.default_help or f"{knob.default}, or the preset's"
         p.add_argument(f"--{knob.key.replace('_', '-')}", choices=knob.choices,

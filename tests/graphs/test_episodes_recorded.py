@@ -155,3 +155,36 @@ async def test_recorded_lean_llamac_episode(make_settings, vcr, record_mode) -> 
         for line in d.notes["applied_fixes"]:
             agent, fix = line.split(": ", 1)
             assert d.joint_action[agent] == fix  # the executed line is the actor's fix
+
+
+PAPER = coordinator_config("llamac", resolve_knobs("llamac", "paper", {}))
+"""The paper preset: the authors' calls (one critic-pair call, the assessor every step, the actors their rule
+gate doubts, each with its own view) in the compact notation, plans answered with numbers."""
+
+
+@pytest.mark.vcr
+async def test_recorded_paper_llamac_episode(make_settings, vcr, record_mode) -> None:
+    settings = make_settings(local_url=RECORD_URL, max_output_tokens=384, max_retries=0)
+    task = GridEasy.from_instance(2, 2, 0).with_notation("compact")
+    gateway = LLMGateway(settings, "llamac-paper", budget=InProcessBudget("rec", None))
+    checked = CheckedCoordinator(LLaMACCoordinator(gateway, PAPER))
+    ctx = EpisodeContext(task=task, coordinator=checked, max_steps=MAX_STEPS)
+    summary = await play_episode(ctx, checkpointer=memory_saver(), thread_id="recorded-paper")
+
+    calls = recorded_calls(vcr)
+    if record_mode == "none":
+        assert vcr.all_played
+    assert summary["llm_calls"] == len(calls)
+    assert summary["prompt_tokens"] == sum(u["prompt_tokens"] for _, u in calls)
+    assert summary["completion_tokens"] == sum(u["completion_tokens"] for _, u in calls)
+    assert summary["feedback"] == feedback_recount(calls)
+    firsts = [m[-1]["content"] for m, _ in calls]
+    pair = [c for c in firsts if c.startswith("You are the critic.")]
+    assessed = [c for c in firsts if c.startswith("You are the assessor.")]
+    actors = [m for m, _ in calls if m[-1]["content"].startswith("You are Agent[")]
+    assert len(pair) == len(assessed) == summary["steps"] >= 1  # the authors' two planning calls every step
+    assert len(actors) >= 1 and all(m[0]["content"] == task.rules_text() for m in actors)  # local actors
+    for messages, _ in calls:  # the compact notation everywhere: no action strings
+        system = messages[0]["content"]
+        assert "move(" not in system and (system == task.rules_text() or "Squares not listed are empty" in system)
+    assert summary["counters"]["gate_fixes"] == 0  # the paper's actors are asked; the gate writes no line

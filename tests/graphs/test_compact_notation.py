@@ -1,0 +1,177 @@
+"""The compact notation of Easy grids (``notation="compact"``, the paper preset's): the prompts write every
+doable action once, by its number, and every box and target of the state, so nothing the model was told
+in the authors' notation is lost; the task's dynamics are the same in both."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphs import plan_answers
+from graphs.context import PRESETS, LLaMACConfig, coordinator_config, resolve_knobs
+from graphs.llamac import LLaMACCoordinator
+from graphs.prompts.shared import shared_prefix
+from llamac.runtime.contract import Role
+from tasks.base import Plan, TaskError
+from tasks.catalog import grid_task
+from tasks.coordinator import StepMemory
+from tasks.grid_easy import GridEasy
+from tests.graphs.scripted_gateway import scripted_gateway
+
+
+def random_state(task, seed: int):
+    rng, state = random.Random(seed), task.initial_state()
+    for _ in range(rng.randrange(5)):
+        joint = {a: rng.choice(acts) for a, acts in task.doable(state).items() if acts and rng.random() < 0.5}
+        out = task.step(state, joint)
+        if out.done:
+            break
+        state = out.state
+    return state
+
+
+STEP = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def actions_read_back(task: GridEasy, agent: str, line: str) -> list[str]:
+    """The action strings a compact view line lists for its agent, in the order of their numbers."""
+    i, j = task.ij(task.agents.index(agent))
+    numbered: dict[int, str] = {}
+    for box, moves in re.findall(r"(\w+)(?: x\d+)? \(([^)]*)\)", line.partition(" boxes ")[2]):
+        for number, dest in re.findall(r"(\d+) (match|up|down|left|right)", moves):
+            di, dj = STEP.get(dest, (0, 0))
+            where = f"target_{box}" if dest == "match" else f"square[{i + di}, {j + dj}]"
+            numbered[int(number)] = f"move(box_{box}, {where})"
+    assert sorted(numbered) == list(range(1, len(numbered) + 1)), line
+    return [numbered[n] for n in sorted(numbered)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["2x2", "2x4", "4x8"]), st.integers(0, 9), st.integers(0, 1000))
+def test_the_compact_view_names_every_doable_action_once_by_its_number(size, instance, seed):
+    task = grid_task(size, "easy", instance=instance).with_notation("compact")
+    state = random_state(task, seed)
+    view = task.planner_view(state)
+    assert "move(" not in view and "square[" not in view  # the state is written once, in the notation
+    assert not re.search(r"\d \[", view)  # destinations are directions, not coordinates
+    for agent, acts in task.doable(state).items():
+        lines = [x for x in view.splitlines() if f"{agent} boxes " in x]
+        if not acts:
+            assert not lines
+            continue
+        (line,) = lines
+        assert actions_read_back(task, agent, line) == acts
+        for number, action in enumerate(acts, start=1):  # each number parses as its action and passes the check
+            parsed = task.parse_plan(plan_answers.as_actions(task, state, json.dumps({agent: number})))
+            assert isinstance(parsed, Plan) and parsed.as_dict() == {agent: action}
+            assert task.validate_plan(state, parsed) == ()
+        for wrong in (0, len(acts) + 1):
+            parsed = task.parse_plan(plan_answers.as_actions(task, state, json.dumps({agent: wrong})))
+            assert not isinstance(parsed, Plan) or task.validate_plan(state, parsed) != ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 8), st.integers(0, 10_000), st.integers(0, 1000))
+def test_the_compact_state_keeps_every_box_and_target_of_every_square(rows, cols, draw, seed):
+    task = GridEasy.from_seed(rows, cols, draw).with_notation("compact")
+    state = random_state(task, seed)
+    text = task.state_text(state)
+    assert "Step" not in text  # memory lines say the step once
+    read: dict[tuple[int, int], Counter] = {}
+    for i, j, body in re.findall(r"\[(\d+),(\d+)\] ([^;]*)", text):
+        items: Counter = Counter()
+        for kind, words in re.findall(r"(targets|boxes) ([\w ]+?)(?:,|$)", body):
+            for colour, count in re.findall(r"(\w+)(?: x(\d+))?", words):
+                if colour.isalpha() and not colour.startswith("x"):
+                    items[f"{kind[:-1] if kind == 'targets' else 'box'}_{colour}"] += int(count or 1)
+        read[(int(i), int(j))] = items
+    expected = {task.ij(c): Counter(p) for c, p in enumerate(state.places) if p}
+    assert read == expected
+
+
+def test_the_notation_changes_the_text_and_nothing_else():
+    authors = grid_task("2x4", "easy", instance=3)
+    compact = authors.with_notation("compact")
+    assert compact.notation == "compact" and authors.notation == "authors"  # a copy; the original is untouched
+    assert compact.with_notation("compact") is compact and compact.with_notation("authors").notation == "authors"
+    state = authors.initial_state()
+    joint = {a: acts[0] for a, acts in authors.doable(state).items() if acts}
+    assert authors.step(state, joint) == compact.step(state, joint)
+    assert authors.doable(state) == compact.doable(state) and authors.arrays(state).obs.tobytes() == compact.arrays(state).obs.tobytes()
+    assert len(compact.planner_view(state)) < 0.6 * len(authors.planner_view(state, numbered=True))
+    hard = grid_task("2x2", "hard", instance=0)
+    assert hard.with_notation("compact") is hard  # Hard grids keep their own text
+    with pytest.raises(TaskError, match="unknown notation"):
+        authors.with_notation("terse")
+
+
+def test_memory_shows_past_states_and_plans_in_the_tasks_notation():
+    task = grid_task("2x2", "easy", instance=0).with_notation("compact")
+    state = task.initial_state()
+    agent, acts = next((a, acts) for a, acts in task.doable(state).items() if acts)
+    out = task.step(state, {agent: acts[-1]})
+    history = [StepMemory(t=0, state_text=task.state_text(state), plan={agent: acts[-1]}, rewards=dict(out.rewards))]
+    prefix = shared_prefix(task, out.state, history, 300, numbered=True)
+    box = acts[-1].removeprefix("move(box_").partition(",")[0]
+    (i, j), dest_ij = task.ij(task.agents.index(agent)), tuple(int(x) for x in re.findall(r"\d+", acts[-1].partition(", ")[2]))
+    dest = "match" if "target_" in acts[-1] else next(w for w, (di, dj) in STEP.items() if (i + di, j + dj) == dest_ij)
+    assert f"step 0: {task.state_text(state)} | plan {{{agent}: {box} {dest}}}" in prefix
+    assert "move(" not in prefix
+
+
+async def test_the_paper_preset_plays_a_compact_grid_with_numbered_plans_and_local_actors():
+    task = grid_task("2x2", "easy", instance=0).with_notation("compact")
+    state = task.initial_state()
+    config = coordinator_config("llamac", resolve_knobs("llamac", "paper", {}))
+    assert config == LLaMACConfig(**{k.replace("-", "_"): v for k, v in PRESETS["paper"].items()})
+    agent, acts = "Agent[0, 0]", task.doable(state)["Agent[0, 0]"]
+    wrong = 1  # purple down to [1,0]: away from the purple target in its own square, so the gate asks the actor
+    seen: dict[Role, list[str]] = {}
+
+    def answer(role, who, messages):
+        seen.setdefault(role, []).append("\n".join(str(m.content) for m in messages))
+        if role == Role.CRITIC_PAIR:
+            return json.dumps({"far_sighted": {agent: wrong}, "current": {agent: wrong}})
+        if role == Role.ASSESSOR:
+            return json.dumps({agent: wrong})
+        return "I Agree"
+
+    decision = await LLaMACCoordinator(scripted_gateway(answer), config).decide(task, state, [])
+    assert decision.end_reason is None and decision.joint_action == {agent: acts[wrong - 1]}
+    assert set(seen) == {Role.CRITIC_PAIR, Role.ASSESSOR, Role.ACTOR}  # the authors' calls: one critic pair
+    assert all("Agent[0, 0] boxes purple (1 down 2 right 3 match)" in p for p in seen[Role.CRITIC_PAIR] + seen[Role.ASSESSOR])
+    (actor,) = seen[Role.ACTOR]
+    assert actor.startswith(task.rules_text()) and "Agent[1, 0] boxes" not in actor  # local: its own view only
+    assert "The plan's line for you: purple down." in actor
+
+
+async def test_a_rule_fix_is_written_as_the_number_the_assessor_answers_with():
+    """With the direct gate the objection names the fix in the compact notation, number first: the
+    assessor answers numbers, so an action string there would have to be translated back (the 1.5B model
+    did not)."""
+    task = grid_task("2x2", "easy", instance=0).with_notation("compact")
+    state = task.initial_state()
+    config = coordinator_config("llamac", resolve_knobs("llamac", "paper", {"actor_gate": "direct"}))
+    revisions: list[str] = []
+
+    def answer(role, who, messages):
+        if role == Role.CRITIC_PAIR:
+            return json.dumps({"far_sighted": {"Agent[0, 0]": 1}, "current": {"Agent[0, 0]": 1}})
+        if role == Role.ASSESSOR:
+            if len(messages) > 2:
+                revisions.append(str(messages[-1].content))
+                return json.dumps({"Agent[0, 0]": 3})
+            return json.dumps({"Agent[0, 0]": 1})
+        raise AssertionError(f"no actor is asked under the direct gate: {role}")
+
+    decision = await LLaMACCoordinator(scripted_gateway(answer), config).decide(task, state, [])
+    assert decision.joint_action == {"Agent[0, 0]": "move(box_purple, target_purple)"}
+    (revision,) = revisions
+    assert "Agent[0, 0]: 1 purple down: " in revision and "take 3 purple match instead" in revision
+    assert "move(" not in revision
