@@ -22,6 +22,10 @@ TRAIN_SEED_OFFSET = 1_000_000
 instances 0-9 (the golden instances)."""
 FRESH_SEED_OFFSET = 100
 """Fresh evaluation instances: seeds 100, 101, ... (below the training seeds, apart from the golden ones)."""
+VALIDATION_SEED_OFFSET = 10_000
+"""Validation instances, for choosing a checkpoint during training (``select``): seeds 10,000, 10,001, ...
+drawn like training instances, apart from the golden, the fresh and the training seeds, so a policy chosen
+on them is still scored on instances nothing in its training saw."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,17 @@ class EnvSpec:
         if self.kind == "grid":
             return grid_task(self.size, self.difficulty, seed=TRAIN_SEED_OFFSET + seed)
         return alloc_task(self.agents, TRAIN_SEED_OFFSET + seed)
+
+    def validation_task(self, k: int) -> Task:
+        """Validation instance ``k`` (seed ``VALIDATION_SEED_OFFSET + k``): for choosing a checkpoint, never
+        for reporting."""
+        from tasks.catalog import alloc_task, grid_task
+
+        if self.kind == "grid":
+            return grid_task(self.size, self.difficulty, seed=VALIDATION_SEED_OFFSET + k)
+        if self.kind != "alloc":
+            raise RLUsageError(f"{self.kind} has no validation instances")
+        return alloc_task(self.agents, VALIDATION_SEED_OFFSET + k)
 
     def fresh_task(self, k: int) -> Task:
         """Fresh evaluation instance ``k``: a random instance no training run draws."""

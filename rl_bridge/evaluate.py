@@ -49,9 +49,11 @@ FOOTBALL_EPISODES, FOOTBALL_EVAL_SEED = 32, 999
 idle core, and the trainer evaluates once at the end) and the games' seed (never trained on)."""
 
 
-def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10, fresh: bool = False) -> dict[str, Any]:
+def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10, fresh: bool = False,
+             validation: bool = False) -> dict[str, Any]:
     """Greedy scores on the evaluation instances 0..n-1 (the golden grids), or with ``fresh`` on
-    ``n_instances`` random instances drawn from seeds no training run draws from. Football: greedy
+    ``n_instances`` random instances drawn from seeds no training run draws from (with ``validation``, the
+    instances a trainer chooses its checkpoint on: ``EnvSpec.validation_task``). Football: greedy
     episodes on games seeded apart from training (every evaluation is fresh there); score = share
     of episodes in which we score."""
     if spec.kind == "football":
@@ -66,7 +68,8 @@ def evaluate(algo: Algorithm, spec: EnvSpec, n_instances: int = 10, fresh: bool 
             "at_se": float(result.at_se),
             "greedy_joint": f"{result.joints[-1][0]},{result.joints[-1][1]}",
         }
-    tasks = [spec.fresh_task(i) if fresh else spec.task(i) for i in range(n_instances)]
+    tasks = [spec.validation_task(i) if validation else spec.fresh_task(i) if fresh else spec.task(i)
+             for i in range(n_instances)]
     episodes = [play_episode(algo, task, spec) for task in tasks]
     keys = [k for k in episodes[0] if all(k in e for e in episodes)]
     means = {k: float(np.nanmean([e[k] for e in episodes])) for k in keys}

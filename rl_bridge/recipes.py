@@ -63,6 +63,9 @@ class Recipe(Frozen):
     warm_start: str | None = None
     """A smaller recipe whose shipped policy (same algorithm) initialises the network: a curriculum over
     sizes (``rl_bridge.warm_start``)."""
+    select: Literal["last", "validation"] = "last"
+    """Which network the run keeps: the last, or the best by the target's metric on the validation
+    instances (``rl_bridge.train.Checkpoints``; never the golden or fresh ones it is scored on)."""
 
     @field_validator("observation")
     @classmethod

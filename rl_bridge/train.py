@@ -62,13 +62,16 @@ def run_folder(out: Path, spec: EnvSpec, label: str, seed: int) -> Path:
 def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Path | None, eval_every: int = 10,
               net_options: dict[str, Any] | None = None, log: bool = True, budget_s: float | None = None,
               recipe: dict[str, Any] | None = None, evaluate_at_end: bool = True,
-              init_from: Path | None = None) -> tuple[Any, TrainingRecord]:
+              init_from: Path | None = None, select_on: str | None = None) -> tuple[Any, TrainingRecord]:
     """Train one seed; save the run folder under ``out`` (unless None). Returns (algorithm, config).
 
     ``budget_s`` stops training at the first update that ends past that many seconds of wall time;
     ``recipe`` (the resolved recipe, if the run follows one) is recorded in config.json;
     ``evaluate_at_end=False`` (quick tests) skips the greedy evaluations after the last update;
-    ``init_from`` (a run folder) warm-starts the network (``warm_start``: a curriculum over sizes)."""
+    ``init_from`` (a run folder) warm-starts the network (``warm_start``: a curriculum over sizes);
+    ``select_on`` (a metric of the greedy evaluation) keeps the network that scored best on it over the
+    validation instances (``EnvSpec.validation_task``), checked at the start and every ``eval_every`` updates,
+    instead of the last one: early stopping for a task where PPO drifts away from a good policy."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     env = spec.vec_env(cfg.n_envs, seed, cfg.gamma)
@@ -83,6 +86,7 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         if log:
             print(f"  warm start from {init_from}" + (f"; fresh: {', '.join(kept)}" if kept else ""), flush=True)
     label = run_label(algo_name, cfg, net_options)
+    chosen = Checkpoints(algo, spec, select_on) if select_on else None
     current = env.reset(seed)
     curve: list[dict[str, Any]] = []
     act = None
@@ -103,6 +107,8 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
             row["train_success"] = float(np.mean([f.success for f in finished])) if finished else float("nan")
         over_budget = budget_s is not None and row["wall_s"] >= budget_s
         last = update + 1 == cfg.n_updates or over_budget
+        if chosen is not None and ((update + 1) % eval_every == 0 or last):
+            row["validation"] = chosen.offer(update + 1, row["env_steps"])
         if (update + 1) % eval_every == 0 or (last and evaluate_at_end):
             row.update({k: v for k, v in evaluate(algo, spec).items() if not isinstance(v, str)})
             if log and out is not None and spec.kind != "matrix":
@@ -111,12 +117,16 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         curve.append(row)
         if over_budget:
             break
+    if chosen is not None:
+        chosen.restore()
     final = {**(evaluate(algo, spec) if evaluate_at_end else {}), "env_steps": curve[-1]["env_steps"], "wall_s": curve[-1]["wall_s"],
              "env_steps_per_s": curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)}
     if spec.kind not in ("matrix", "football") and evaluate_at_end:
         final["fresh"] = {k: v for k, v in evaluate(algo, spec, fresh=True).items() if not isinstance(v, str)}
     if init_from is not None:
         final["warm_start"] = str(init_from)
+    if chosen is not None:
+        final["selected"] = chosen.record()
     config = TrainingRecord(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final,
                             recipe=recipe)
     if out is not None:
@@ -127,6 +137,34 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
             print(f"{spec.name} {label} seed {seed}: greedy score {final.get('greedy_score', float('nan')):.2f}{solved} "
                   f"({final['env_steps']} steps, {final['wall_s']:.0f} s) -> {folder}", flush=True)
     return algo, config
+
+
+class Checkpoints:
+    """The best network so far by ``metric`` on the validation instances (the first offer is the network
+    before any update, so a warm start that PPO only makes worse is kept)."""
+
+    def __init__(self, algo: Any, spec: EnvSpec, metric: str) -> None:
+        self.algo, self.spec, self.metric = algo, spec, metric
+        self.best: tuple[float, int, int] | None = None
+        self.weights: dict[str, dict[str, torch.Tensor]] = {}
+        self.offer(0, 0)
+
+    def offer(self, update: int, env_steps: int) -> float:
+        score = float(evaluate(self.algo, self.spec, validation=True)[self.metric])
+        if self.best is None or score > self.best[0]:
+            self.best = (score, update, env_steps)
+            self.weights = {name: {k: v.detach().clone() for k, v in m.state_dict().items()}
+                            for name, m in self.algo.modules().items()}
+        return score
+
+    def restore(self) -> None:
+        for name, module in self.algo.modules().items():
+            module.load_state_dict(self.weights[name])
+
+    def record(self) -> dict[str, Any]:
+        assert self.best is not None
+        score, update, env_steps = self.best
+        return {"on": "validation", "metric": self.metric, "score": score, "update": update, "env_steps": env_steps}
 
 
 def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | None = None,
@@ -144,7 +182,7 @@ def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | N
             print(f"  no {r.algo} policy of {r.warm_start} is shipped: training {r.name} from scratch", flush=True)
     return train_run(r.algo, r.env_spec(), seed, cfg, out, eval_every, dict(r.network), log=log,
                      budget_s=budget, recipe=r.model_dump(mode="json"), evaluate_at_end=evaluate_at_end,
-                     init_from=init_from)
+                     init_from=init_from, select_on=r.target.metric if r.select == "validation" else None)
 
 
 def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None = None) -> Path:

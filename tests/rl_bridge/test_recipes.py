@@ -223,3 +223,31 @@ def test_recipe_report_tables_a_run_against_its_target_and_the_planner(tmp_path:
     row = next(line for line in table.splitlines() if line.startswith("| grid-hard-2x2 | steer | 0 |"))
     assert "success >= 0.8 within 30 min" in row and row.rstrip(" |").endswith(("yes", "no"))
     assert (tmp_path / "rl_recipes_curves.png").is_file() and (tmp_path / "rl_recipes.csv").is_file()
+
+
+def test_a_recipe_that_selects_on_validation_keeps_its_best_network_and_says_so(tmp_path: Path) -> None:
+    """``select = "validation"``: the saved network is the best the run saw on the validation instances
+    (the warm start included), chosen on them alone, and config.json records which one it is."""
+    import csv
+
+    import torch
+
+    from rl_bridge.evaluate import evaluate
+    from rl_bridge.run_folder import load_run
+    from rl_bridge.train import run_folder, train_recipe
+
+    torch.set_num_threads(1)
+    base = recipe("alloc-50")
+    assert base.select == "validation"
+    r = base.model_copy(update={"task": base.task.model_copy(update={"agents": 12})})
+    # a learning rate far too high, so PPO moves the warm-started network a long way in a few updates
+    _, config = train_recipe(r, 0, tmp_path, overrides={"total_steps": 8 * 80 * 4, "lr": 0.05}, eval_every=1, log=False)
+    chosen = config.final["selected"]
+    assert chosen["on"] == "validation" and chosen["metric"] == "normalised_last"
+    folder = run_folder(tmp_path, r.env_spec(), "steer", 0)
+    offered = [float(row["validation"]) for row in csv.DictReader((folder / "curve.csv").open())]
+    assert len(offered) == 4  # one offer per update (eval_every=1), after the one before any update
+    assert chosen["score"] >= max(offered) and (chosen["update"] == 0) == (chosen["score"] > max(offered))
+    algo, _ = load_run(folder)  # the saved network is the chosen one, and the final figures are its own
+    assert evaluate(algo, r.env_spec(), validation=True)["normalised_last"] == pytest.approx(chosen["score"])
+    assert evaluate(algo, r.env_spec())["normalised_last"] == pytest.approx(config.final["normalised_last"])
