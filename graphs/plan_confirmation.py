@@ -12,6 +12,7 @@ again, until a round passes without objection or the round limit is reached.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -113,8 +114,10 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
         prefix = job["prefix"] if ctx.config.actor_context == "shared" else ctx.task.rules_text().strip()
     else:
         role = Role.AGENT
+        shown = getattr(ctx.task, "plan_text", None)  # the task's own plan notation (a compact grid), else JSON
         instruction = actor_prompts.hmas2_agent(
-            agent, ctx.task.actor_view(job["env_state"], agent, plan), plan
+            agent, ctx.task.actor_view(job["env_state"], agent, plan),
+            shown(plan.as_dict(), job["env_state"]) if shown is not None else json.dumps(plan.as_dict()),
         )
         prefix = job["prefix"]  # HMAS-2 agents see every agent's state and the history by design
     try:

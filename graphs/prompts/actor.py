@@ -6,10 +6,7 @@ agent is always asked and sees the whole plan. Both answer "I Agree" or one obje
 
 from __future__ import annotations
 
-import json
 import re
-
-from tasks.base import Plan
 
 AGREE = "I Agree"
 _AGREE_RE = re.compile(r"^\W*i\s+agree\b", re.IGNORECASE)
@@ -25,9 +22,10 @@ def llamac_actor(agent: str, view: str, reason: str) -> str:
     )
 
 
-def hmas2_agent(agent: str, view: str, plan: Plan) -> str:
+def hmas2_agent(agent: str, view: str, plan: str) -> str:
+    """``plan``: the whole plan as the task writes plans (JSON of action strings, or a compact grid's)."""
     return (
-        f"You are {agent}. The central planner's whole plan: {json.dumps(plan.as_dict())}\n{view.strip()}\n"
+        f"You are {agent}. The central planner's whole plan: {plan}\n{view.strip()}\n"
         f'If your part of the plan is right, answer exactly "{AGREE}". Otherwise answer in one sentence '
         "what is wrong and which doable action you would take instead."
     )

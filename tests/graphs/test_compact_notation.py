@@ -175,3 +175,26 @@ async def test_a_rule_fix_is_written_as_the_number_the_assessor_answers_with():
     (revision,) = revisions
     assert "Agent[0, 0]: 1 purple down: " in revision and "take 3 purple match instead" in revision
     assert "move(" not in revision
+
+
+async def test_hmas2_plays_a_compact_grid_in_the_same_notation():
+    """The notation is a knob of both LLM coordinators: HMAS-2's planner answers numbers and its agents see
+    the whole plan written compactly."""
+    from graphs.context import HMAS2Config
+    from graphs.hmas2 import HMAS2Coordinator
+
+    task = grid_task("2x2", "easy", instance=0).with_notation("compact")
+    state = task.initial_state()
+    agent_prompts: list[str] = []
+
+    def answer(role, who, messages):
+        if role == Role.PLANNER:
+            return json.dumps({"Agent[0, 0]": 3, "Agent[1, 1]": 6})
+        agent_prompts.append(str(messages[-1].content))
+        return "I Agree"
+
+    decision = await HMAS2Coordinator(scripted_gateway(answer), HMAS2Config(notation="compact")).decide(task, state, [])
+    assert decision.joint_action == {"Agent[0, 0]": "move(box_purple, target_purple)",
+                                     "Agent[1, 1]": "move(box_orange, target_orange)"}
+    assert len(agent_prompts) == 2
+    assert all("whole plan: {Agent[0, 0]: 3 purple match; Agent[1, 1]: 6 orange match}" in p for p in agent_prompts)
