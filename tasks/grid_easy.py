@@ -312,25 +312,32 @@ class GridEasy(GridTask):
         (i, j), (k, m) = self.ij(cell), self.ij(to)
         return _DIRECTION_WORDS.get((k - i, m - j), self._cell(to))
 
+    @staticmethod
+    def _colours(items: Sequence[str], kind: str) -> dict[str, int]:
+        """Colour -> count of the ``box_`` or ``target_`` items of a square, in their order."""
+        counts: dict[str, int] = {}
+        for it in items:
+            if it.startswith(kind):
+                counts[it[len(kind):]] = counts.get(it[len(kind):], 0) + 1
+        return counts
+
+    @staticmethod
+    def _counted(colour: str, n: int) -> str:
+        return colour if n == 1 else f"{colour} x{n}"
+
     def _compact_items(self, items: Sequence[str]) -> tuple[str, str]:
         """(targets, boxes) of a square as colour words, repeats counted (``green x2``)."""
-        def words(kind: str) -> str:
-            counts: dict[str, int] = {}
-            for it in items:
-                if it.startswith(kind):
-                    counts[it[len(kind):]] = counts.get(it[len(kind):], 0) + 1
-            return " ".join(c if n == 1 else f"{c} x{n}" for c, n in counts.items())
-        return words("target_"), words("box_")
+        return tuple(" ".join(self._counted(c, n) for c, n in self._colours(items, kind).items())  # type: ignore[return-value]
+                     for kind in ("target_", "box_"))
 
     def _compact_moves(self, state: GridState, cell: int) -> str:
         """The agent's boxes, each once, with its doable moves numbered as ``doable`` orders them."""
         groups: dict[str, list[str]] = {}
         for number, action in enumerate(self.doable(state)[self.agents[cell]], start=1):
-            box = action.removeprefix("move(").partition(",")[0][4:]
+            box = action.removeprefix("move(").partition(",")[0].removeprefix("box_")
             groups.setdefault(box, []).append(f"{number} {self._dest_word(cell, action)}")
-        box_counts = {it[4:]: state.places[cell].count(it) for it in state.places[cell] if it.startswith("box_")}
-        return ", ".join(f"{box}{'' if box_counts[box] == 1 else f' x{box_counts[box]}'} ({' '.join(moves)})"
-                         for box, moves in groups.items())
+        boxes = self._colours(state.places[cell], "box_")
+        return ", ".join(f"{self._counted(box, boxes[box])} ({' '.join(moves)})" for box, moves in groups.items())
 
     def _compact_state(self, state: GridState) -> str:
         lines = []
@@ -401,25 +408,23 @@ class GridEasy(GridTask):
         cell = self._agent_index[agent]
         key = self.keys[cell]
         colours = dict.fromkeys(it[4:] for it in state.places[cell] if it.startswith("box_"))
+        line = plan.as_dict().get(agent)
+        if self.notation == "compact":
+            goals = []
+            for colour in colours:
+                cells = self.target_cells(state, colour)
+                goals.append(f"{colour} {'here' if cell in cells else ' '.join(self._cell(t) for t in cells) or 'nowhere'}")
+            return "\n".join([
+                f"Your square {self._cell(cell)}; targets here: {self._compact_items(state.places[cell])[0] or 'none'}.",
+                f"Your boxes and moves: {self._compact_moves(state, cell) or 'none'}.",
+                f"Targets of your boxes: {', '.join(goals) if goals else 'no boxes here'}.",
+                f"The plan's line for you: {self.move_text(agent, line) if line is not None else 'no action'}.",
+            ])
         where = []
         for colour in colours:
             cells = [self.place_name(self.keys[t]) for t in self.target_cells(state, colour)]
             where.append(f"target_{colour} in {', '.join(cells) or 'nowhere'}")
         acts = self.doable(state)[agent]
-        line = plan.as_dict().get(agent)
-        if self.notation == "compact":
-            targets, _ = self._compact_items(state.places[cell])
-            goals = []
-            for colour in colours:
-                cells = [self._cell(t) for t in self.target_cells(state, colour)]
-                goals.append(f"{colour} {'here' if cell in self.target_cells(state, colour) else ' '.join(cells) or 'nowhere'}")
-            mine = self._compact_moves(state, cell)
-            return "\n".join([
-                f"Your square {self._cell(cell)}; targets here: {targets or 'none'}.",
-                f"Your boxes and moves: {mine or 'none'}.",
-                f"Targets of your boxes: {', '.join(goals) if goals else 'no boxes here'}.",
-                f"The plan's line for you: {self.move_text(agent, line) if line is not None else 'no action'}.",
-            ])
         return "\n".join([
             f"You are {agent} in {self.place_name(key)}; it holds: {', '.join(state.places[cell]) or 'nothing'}.",
             f"Your doable actions: {' | '.join(acts) if acts else 'none'}.",
