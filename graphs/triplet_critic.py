@@ -28,11 +28,16 @@ from tasks.base import Plan, Task
 
 
 def suggestion(task: Task, state: Any, label: str, text: str) -> Suggestion:
-    """A critic's plan (action strings, as the syntax check reads them), shown to the assessor in the task's
-    own plan notation when it has one (a compact grid: ``Agent[0, 1]: 2 red down``, number and move)."""
+    """A critic's plan (action strings, as the syntax check reads them), shown to the assessor as the assessor
+    must answer when the task's notation numbers the moves (a compact grid: ``{"Agent[0, 1]": 2}``, each
+    number a doable move of the view)."""
     plan = task.parse_plan(text) if getattr(task, "notation", "authors") == "compact" else None
-    shown = task.plan_text(plan.as_dict(), state) if isinstance(plan, Plan) else None  # type: ignore[attr-defined]
-    return Suggestion(label, text, shown)
+    if not isinstance(plan, Plan):
+        return Suggestion(label, text)
+    doable = task.doable(state)
+    numbers = {agent: doable[agent].index(action) + 1 if action in doable.get(agent, []) else action
+               for agent, action in plan.as_dict().items()}
+    return Suggestion(label, text, json.dumps(numbers))
 
 
 def critic(role: Role, label: str, instruction: str):

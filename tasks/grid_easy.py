@@ -367,12 +367,11 @@ class GridEasy(GridTask):
 
     def rules_text(self) -> str:
         if self.notation == "compact":
-            return (f"Grid Transportation (easy): a {self.rows}x{self.cols} grid of squares [row,col], Agent[i, j] "
-                    "in [i,j]. An agent acts only on boxes in its square, one action per step: move a box to the "
-                    "neighbour square up [i-1,j], down [i+1,j], left [i,j-1] or right [i,j+1], or match it with a "
-                    "target of its colour in its square (both disappear). Goal: match every box in as few steps as possible (limit "
-                    f"{self.step_limit}). A plan is a JSON object {{\"Agent[i, j]\": move number}} of the agents "
-                    "that act, applied in the order written.")
+            return (f"Grid Transportation (easy): {self.rows}x{self.cols} squares [row,col], Agent[i, j] in [i,j]. "
+                    "Each step an agent may move one box in its square up (row-1), down (row+1), left (col-1) or "
+                    "right (col+1), or match it with a target of its colour there (both vanish). Goal: match all "
+                    f"boxes in the fewest steps (limit {self.step_limit}). A plan is JSON {{\"Agent[i, j]\": move "
+                    "number} for the agents that act, applied in the order written.")
         return (f"Grid Transportation (easy): a {self.rows}x{self.cols} grid of squares, one agent per "
                 "square (Agent[i, j] sits in square[i, j]). Each agent can act only on boxes in its own "
                 "square, at most one action per step: move(box_<colour>, square[i, j]) to an up/down/left/"
@@ -418,7 +417,7 @@ class GridEasy(GridTask):
                 f"Your square {self._cell(cell)}; targets here: {self._compact_items(state.places[cell])[0] or 'none'}.",
                 f"Your boxes and moves: {self._compact_moves(state, cell) or 'none'}.",
                 f"Targets of your boxes: {', '.join(goals) if goals else 'no boxes here'}.",
-                f"The plan's line for you: {self.move_text(agent, line) if line is not None else 'no action'}.",
+                f"The plan's line for you: {self.move_text(agent, line, state) if line is not None else 'no action'}.",
             ])
         where = []
         for colour in colours:

@@ -146,9 +146,11 @@ async def test_the_paper_preset_plays_a_compact_grid_with_numbered_plans_and_loc
     assert decision.end_reason is None and decision.joint_action == {agent: acts[wrong - 1]}
     assert set(seen) == {Role.CRITIC_PAIR, Role.ASSESSOR, Role.ACTOR}  # the authors' calls: one critic pair
     assert all("Agent[0, 0] boxes purple (1 down 2 right 3 match)" in p for p in seen[Role.CRITIC_PAIR] + seen[Role.ASSESSOR])
+    # the assessor weighs the critics' plans as it must answer: numbers of the view's moves
+    assert 'current gain: {"Agent[0, 0]": 1}' in seen[Role.ASSESSOR][0]
     (actor,) = seen[Role.ACTOR]
     assert actor.startswith(task.rules_text()) and "Agent[1, 0] boxes" not in actor  # local: its own view only
-    assert "The plan's line for you: purple down." in actor
+    assert "The plan's line for you: 1 purple down." in actor
 
 
 async def test_a_rule_fix_is_written_as_the_number_the_assessor_answers_with():
