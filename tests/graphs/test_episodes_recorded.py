@@ -124,16 +124,14 @@ LEAN = coordinator_config("llamac", resolve_knobs("llamac", "lean", {}))
 actors that take their rule gate's fix themselves, idle actors that volunteer, plans answered with numbers."""
 
 
-@pytest.mark.vcr
-async def test_recorded_lean_llamac_episode(make_settings, vcr, record_mode) -> None:
-    # room for the pair's two plans (the other recorded tests cap answers at 128 tokens)
+async def play_recorded(make_settings, vcr, record_mode, task, config, name: str) -> tuple[dict, list, CheckedCoordinator]:
+    """One capped LLaMAC episode against the cassette, with room for the pair's two plans (the other recorded
+    tests cap answers at 128 tokens); checks the episode's counts against the recorded calls."""
     settings = make_settings(local_url=RECORD_URL, max_output_tokens=384, max_retries=0)
-    task = GridEasy.from_instance(2, 2, 2)
-    gateway = LLMGateway(settings, "llamac-lean", budget=InProcessBudget("rec", None))
-    checked = CheckedCoordinator(LLaMACCoordinator(gateway, LEAN))
+    gateway = LLMGateway(settings, f"llamac-{name}", budget=InProcessBudget("rec", None))
+    checked = CheckedCoordinator(LLaMACCoordinator(gateway, config))
     ctx = EpisodeContext(task=task, coordinator=checked, max_steps=MAX_STEPS)
-    summary = await play_episode(ctx, checkpointer=memory_saver(), thread_id="recorded-lean")
-
+    summary = await play_episode(ctx, checkpointer=memory_saver(), thread_id=f"recorded-{name}")
     calls = recorded_calls(vcr)
     if record_mode == "none":
         assert vcr.all_played
@@ -141,6 +139,12 @@ async def test_recorded_lean_llamac_episode(make_settings, vcr, record_mode) -> 
     assert summary["prompt_tokens"] == sum(u["prompt_tokens"] for _, u in calls)
     assert summary["completion_tokens"] == sum(u["completion_tokens"] for _, u in calls)
     assert summary["feedback"] == feedback_recount(calls)
+    return summary, calls, checked
+
+
+@pytest.mark.vcr
+async def test_recorded_lean_llamac_episode(make_settings, vcr, record_mode) -> None:
+    summary, calls, checked = await play_recorded(make_settings, vcr, record_mode, GridEasy.from_instance(2, 2, 2), LEAN, "lean")
     firsts = [m[-1]["content"] for m, _ in calls]
     pair = [c for c in firsts if c.startswith("You are the critic.")]
     assessed = [c for c in firsts if c.startswith("You are the assessor.")]
@@ -164,20 +168,8 @@ gate doubts, each with its own view) in the compact notation, plans answered wit
 
 @pytest.mark.vcr
 async def test_recorded_paper_llamac_episode(make_settings, vcr, record_mode) -> None:
-    settings = make_settings(local_url=RECORD_URL, max_output_tokens=384, max_retries=0)
     task = GridEasy.from_instance(2, 2, 0).with_notation("compact")
-    gateway = LLMGateway(settings, "llamac-paper", budget=InProcessBudget("rec", None))
-    checked = CheckedCoordinator(LLaMACCoordinator(gateway, PAPER))
-    ctx = EpisodeContext(task=task, coordinator=checked, max_steps=MAX_STEPS)
-    summary = await play_episode(ctx, checkpointer=memory_saver(), thread_id="recorded-paper")
-
-    calls = recorded_calls(vcr)
-    if record_mode == "none":
-        assert vcr.all_played
-    assert summary["llm_calls"] == len(calls)
-    assert summary["prompt_tokens"] == sum(u["prompt_tokens"] for _, u in calls)
-    assert summary["completion_tokens"] == sum(u["completion_tokens"] for _, u in calls)
-    assert summary["feedback"] == feedback_recount(calls)
+    summary, calls, _ = await play_recorded(make_settings, vcr, record_mode, task, PAPER, "paper")
     firsts = [m[-1]["content"] for m, _ in calls]
     pair = [c for c in firsts if c.startswith("You are the critic.")]
     assessed = [c for c in firsts if c.startswith("You are the assessor.")]

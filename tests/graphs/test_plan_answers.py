@@ -19,10 +19,10 @@ from tasks.catalog import alloc_task, grid_task
 from tests.graphs.scripted_gateway import scripted_gateway
 
 
-def random_state(task, seed: int):
-    """A state some random doable steps into the episode."""
+def random_state(task, seed: int, most: int = 3):
+    """A state up to ``most`` random doable steps into the episode."""
     rng, state = random.Random(seed), task.initial_state()
-    for _ in range(rng.randrange(4)):
+    for _ in range(rng.randrange(most + 1)):
         joint = {a: rng.choice(acts) for a, acts in task.doable(state).items() if acts and rng.random() < 0.5}
         out = task.step(state, joint)
         if out.done:
