@@ -60,6 +60,14 @@ def as_actions(task: Task, state: Any, answer: str) -> str:
     return json.dumps(rewritten)
 
 
+def as_numbers(task: Task, state: Any, plan: dict[str, str]) -> dict[str, Any]:
+    """A plan of action strings as a numbers answer names it (``as_actions`` the other way); a line that is
+    no doable action of its agent stays as written."""
+    doable = task.doable(state)
+    return {agent: doable[agent].index(action) + 1 if action in doable.get(agent, []) else action
+            for agent, action in plan.items()}
+
+
 def worded(text: str, numbers: bool) -> str:
     """A plan request's text as the answer format asks (its one wording of plan values swapped)."""
     return text.replace(ACTION_VALUES, NUMBER_VALUES) if numbers else text

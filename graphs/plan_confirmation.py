@@ -12,7 +12,6 @@ again, until a round passes without objection or the round limit is reached.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from graphs.context import CoordinatorContext
 from graphs.plan_answers import worded
 from graphs.prompts import actor as actor_prompts
 from graphs.prompts import feedback
-from graphs.prompts.shared import messages
+from graphs.prompts.shared import messages, plan_text
 from graphs.state import ActorInput, Objection, StepState, call_counters
 from graphs.syntax_check import SYNTAX_CHECK, syntax_check
 from llamac.runtime.contract import ChatMessage, Role
@@ -114,10 +113,8 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
         prefix = job["prefix"] if ctx.config.actor_context == "shared" else ctx.task.rules_text().strip()
     else:
         role = Role.AGENT
-        shown = getattr(ctx.task, "plan_text", None)  # the task's own plan notation (a compact grid), else JSON
         instruction = actor_prompts.hmas2_agent(
-            agent, ctx.task.actor_view(job["env_state"], agent, plan),
-            shown(plan.as_dict(), job["env_state"]) if shown is not None else json.dumps(plan.as_dict()),
+            agent, ctx.task.actor_view(job["env_state"], agent, plan), plan_text(ctx.task, plan.as_dict(), job["env_state"])
         )
         prefix = job["prefix"]  # HMAS-2 agents see every agent's state and the history by design
     try:

@@ -16,7 +16,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graphs.context import CoordinatorContext, LLaMACConfig
-from graphs.plan_answers import as_actions, worded
+from graphs.plan_answers import as_actions, as_numbers, worded
 from graphs.prompts import assessor as assessor_prompt
 from graphs.prompts import critics as critic_prompts
 from graphs.prompts.shared import messages
@@ -34,10 +34,7 @@ def suggestion(task: Task, state: Any, label: str, text: str) -> Suggestion:
     plan = task.parse_plan(text) if getattr(task, "notation", "authors") == "compact" else None
     if not isinstance(plan, Plan):
         return Suggestion(label, text)
-    doable = task.doable(state)
-    numbers = {agent: doable[agent].index(action) + 1 if action in doable.get(agent, []) else action
-               for agent, action in plan.as_dict().items()}
-    return Suggestion(label, text, json.dumps(numbers))
+    return Suggestion(label, text, json.dumps(as_numbers(task, state, plan.as_dict())))
 
 
 def critic(role: Role, label: str, instruction: str):

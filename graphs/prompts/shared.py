@@ -7,7 +7,8 @@ step. Role instructions come after it, in the user message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from graphs.prompts.memory_window import memory_window, plan_json
@@ -19,7 +20,7 @@ from tasks.coordinator import StepMemory
 def shared_prefix(task: Task, state: Any, history: Sequence[StepMemory], window_tokens: int,
                   window_steps: int | None = None, numbered: bool = False) -> str:
     parts = [task.rules_text().strip()]
-    memory = memory_window(history, window_tokens, window_steps, getattr(task, "plan_text", plan_json))
+    memory = memory_window(history, window_tokens, window_steps, partial(plan_text, task))
     if memory:
         parts.append(
             "Previous steps (learn from them; do not repeat moves that made no progress):\n"
@@ -28,6 +29,13 @@ def shared_prefix(task: Task, state: Any, history: Sequence[StepMemory], window_
     view = task.planner_view(state, numbered=True) if numbered else task.planner_view(state)
     parts.append("Current state and doable actions:\n" + view.strip())
     return "\n\n".join(parts)
+
+
+def plan_text(task: Task, plan: Mapping[str, str], state: Any = None) -> str:
+    """A plan as the prompts write it: in the task's own notation when it has one (a compact grid's
+    ``plan_text``; with ``state``, each move's number too), else JSON of its action strings."""
+    own = getattr(task, "plan_text", None)
+    return own(plan, state) if own is not None else plan_json(plan)
 
 
 def messages(prefix: str, instruction: str) -> list[ChatMessage]:
