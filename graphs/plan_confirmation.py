@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from graphs.context import CoordinatorContext
-from graphs.plan_answers import worded
+from graphs.plan_answers import as_numbers, worded
 from graphs.prompts import actor as actor_prompts
 from graphs.prompts import feedback
 from graphs.prompts.shared import messages, plan_text
@@ -157,6 +157,15 @@ def applied_fixes(raised: Sequence[Objection], plan: Plan, env_state: object, ct
     return patched
 
 
+def fix_lines(raised: Sequence[Objection], env_state: object, ctx: CoordinatorContext) -> dict[str, Any]:
+    """The round's rule fixes as the numbered plan lines the assessor answers with, in the compact notation
+    (where every move is written with its number); empty otherwise, so other prompts are unchanged."""
+    if getattr(ctx.task, "notation", "authors") != "compact" or not ctx.config.numbers_for(ctx.task):
+        return {}
+    fixes = {o.agent: o.fix for o in raised if o.fix is not None and o.fix != WITHDRAW}
+    return as_numbers(ctx.task, env_state, fixes) if fixes else {}
+
+
 async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
     """Fan-in of one confirmation round: any objection asks the planner for a revision (a Feedback round).
 
@@ -181,7 +190,8 @@ async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContex
         update["counters"] = {"objection_rounds": 1}  # a Feedback round (graphs.state.feedback)
         update["base_messages"] = list(state["base_messages"]) + [
             ChatMessage("assistant", state["plan_answer"]),
-            ChatMessage("user", worded(feedback.revise(raised), runtime.context.config.numbers_for(runtime.context.task))),
+            ChatMessage("user", worded(feedback.revise(raised, fix_lines(raised, state["env_state"], runtime.context)),
+                                       runtime.context.config.numbers_for(runtime.context.task))),
         ]
         update["repairs"] = 0
         update["plan_errors"] = ()

@@ -6,7 +6,9 @@ objected (their objections). Each counts towards the paper's Feedback metric (``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from graphs.prompts.shared import PLAN_FORMAT
 from graphs.state import Objection
@@ -19,7 +21,13 @@ def repair(errors: Sequence[PlanError]) -> str:
     return f"That plan was refused:\n{lines}\nAnswer again with the whole corrected plan. " + PLAN_FORMAT
 
 
-def revise(objections: Sequence[Objection]) -> str:
-    """External feedback of plan confirmation: the actors' objections as ``Agent: text``."""
+def revise(objections: Sequence[Objection], fix_lines: Mapping[str, Any] | None = None) -> str:
+    """External feedback of plan confirmation: the actors' objections as ``Agent: text``.
+
+    ``fix_lines``: the rule fixes as the plan lines an answer writes (``"Agent[1, 1]": 4``), for a plan
+    answered with numbers: told only ``take 4 orange match instead``, Qwen 1.5B kept its old lines."""
     lines = "\n".join(o.line() for o in objections)
-    return f"Agents objected to the plan:\n{lines}\nRevise it and answer with the whole plan. " + PLAN_FORMAT
+    fixes = ""
+    if fix_lines:
+        fixes = "Their fixes as plan lines: " + ", ".join(f"{json.dumps(a)}: {json.dumps(v)}" for a, v in fix_lines.items()) + "\n"
+    return f"Agents objected to the plan:\n{lines}\n{fixes}Revise it and answer with the whole plan. " + PLAN_FORMAT

@@ -164,7 +164,28 @@ async def test_a_rule_fix_is_written_as_the_number_the_assessor_answers_with():
     assert decision.joint_action == {"Agent[0, 0]": "move(box_purple, target_purple)"}
     (revision,) = revisions
     assert "Agent[0, 0]: 1 purple down: " in revision and "take 3 purple match instead" in revision
+    assert 'Their fixes as plan lines: "Agent[0, 0]": 3\n' in revision  # the line to write, as it is written
     assert "move(" not in revision
+
+
+async def test_fixes_as_plan_lines_only_in_the_compact_notation():
+    """The authors' wording keeps the authors' revision request: no plan lines are added to it."""
+    task = grid_task("2x2", "easy", instance=0)
+    state = task.initial_state()
+    config = coordinator_config("llamac", resolve_knobs("llamac", "paper", {"actor_gate": "direct", "notation": "authors"}))
+    revisions: list[str] = []
+
+    def answer(role, who, messages):
+        if role == Role.CRITIC_PAIR:
+            return json.dumps({"far_sighted": {"Agent[0, 0]": 1}, "current": {"Agent[0, 0]": 1}})
+        if len(messages) > 2:
+            revisions.append(str(messages[-1].content))
+            return json.dumps({"Agent[0, 0]": 3})
+        return json.dumps({"Agent[0, 0]": 1})
+
+    await LLaMACCoordinator(scripted_gateway(answer), config).decide(task, state, [])
+    (revision,) = revisions
+    assert "take move(box_purple, target_purple) instead" in revision and "plan lines" not in revision
 
 
 async def test_hmas2_plays_a_compact_grid_in_the_same_notation():
