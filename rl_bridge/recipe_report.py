@@ -23,6 +23,33 @@ import numpy as np
 from rl_bridge.errors import RLUsageError
 
 COMMAND = "scripts/rl_recipes.sh"
+FLAGS = {"total_steps": "--steps", "n_envs": "--n-envs", "episode_length": "--episode-length",
+         "entropy_coef": "--entropy", "lr": "--lr", "ppo_epochs": "--ppo-epochs"}
+"""``rl_bridge.train``'s PPO flags (``ppo_overrides``), by the setting each overrides."""
+
+
+def train_command(folder: Path) -> str:
+    """The command that trained a recipe's run folder (``OUT/<task>/<label>/seedN``), rebuilt from its
+    config.json: the recipe, algorithm, seed and ``--out``, with the flags that changed the recipe's own
+    settings (PPO settings, the wall-time budget, ``--eval-every``, which picks a ``select`` recipe's network)."""
+    from rl_bridge.recipes import recipe
+
+    data = json.loads((folder / "config.json").read_text())
+    r, final = data["recipe"], data["final"]
+    parts = ["python -m rl_bridge.train", "--recipe", r["name"], "--algo", r["algo"], "--seeds", str(data["seed"]),
+             "--out", str(folder.parents[2])]
+    if "eval_every" in final:
+        parts += ["--eval-every", str(final["eval_every"])]
+    try:
+        own = recipe(r["name"], r["algo"]).ppo_config()
+    except RLUsageError:  # a recipe renamed since: its settings are the recorded ones
+        own = None
+    for field, flag in FLAGS.items():
+        if own is not None and data["ppo"].get(field) != getattr(own, field):
+            parts += [flag, f"{data['ppo'][field]:g}"]
+    if final.get("budget_s") is not None and final["budget_s"] != r["budget_minutes"] * 60:
+        parts += ["--budget-minutes", f"{final['budget_s'] / 60:g}"]
+    return " ".join(parts)
 
 
 def planner_steps(task: Any) -> float:
@@ -65,7 +92,8 @@ def summarise(folder: Path) -> dict[str, Any]:
     r = data["recipe"]
     played = replay(folder)
     row: dict[str, Any] = {"recipe": r["name"], "algo": r["algo"], "seed": data["seed"],
-                           "wall_min": round(data["final"]["wall_s"] / 60, 1), "env_steps": data["final"]["env_steps"]}
+                           "wall_min": round(data["final"]["wall_s"] / 60, 1), "env_steps": data["final"]["env_steps"],
+                           "command": train_command(folder), "runs": str(folder.parents[2])}
     metric, at_least = r["target"]["metric"], r["target"]["at_least"]
     met = data["final"]["wall_s"] <= r["target"]["minutes"] * 60 * 1.05
     for which in ("golden", "fresh"):
@@ -97,10 +125,14 @@ def write(rows: list[dict[str, Any]], curves: dict[str, list[dict[str, str]]], o
     lines = [
         "# RL recipes: what each named recipe reached",
         "",
-        f"Regenerate: `{COMMAND}` (trains every recipe listed there, one after another, then runs "
-        f"`python -m rl_bridge.recipe_report runs/recipes --out {out}`). Greedy (argmax) policies; golden = "
-        "the 10 shipped instances, fresh = 10 random instances (seeds 100-109) no training run draws; steps "
-        "are per solved episode, beside the greedy planner's on the same solved instances. Wall time is as "
+        "Regenerate: the runs below were trained by",
+        "",
+        *[f"    {c}" for c in dict.fromkeys(r["command"] for r in rows)],
+        f"    python -m rl_bridge.recipe_report {' '.join(dict.fromkeys(r['runs'] for r in rows))} --out {out}",
+        "",
+        f"(`{COMMAND} [OUT] [RECIPE[:ALGO] ...]` trains a list of recipes one after another.) Greedy (argmax) "
+        "policies; golden = the 10 shipped instances, fresh = 10 random instances (seeds 100-109) no training run "
+        "draws; steps are per solved episode, beside the greedy planner's on the same solved instances. Wall time is as "
         "measured where the run trained; the notes below say what else shared the machine.",
         "",
     ]

@@ -125,6 +125,9 @@ def train_run(algo_name: str, spec: EnvSpec, seed: int, cfg: PPOConfig, out: Pat
         final["fresh"] = {k: v for k, v in evaluate(algo, spec, fresh=True).items() if not isinstance(v, str)}
     if init_from is not None:
         final["warm_start"] = str(init_from)
+    final["eval_every"] = eval_every  # with the budget: what the run's command line said (recipe_report rewrites it)
+    if budget_s is not None:
+        final["budget_s"] = budget_s
     if chosen is not None:
         final["selected"] = chosen.record()
     config = TrainingRecord(algo=algo_name, label=label, env=spec, seed=seed, shape=algo.shape(), ppo=cfg, final=final,

@@ -223,6 +223,11 @@ def test_recipe_report_tables_a_run_against_its_target_and_the_planner(tmp_path:
     row = next(line for line in table.splitlines() if line.startswith("| grid-hard-2x2 | steer | 0 |"))
     assert "success >= 0.8 within 30 min" in row and row.rstrip(" |").endswith(("yes", "no"))
     assert (tmp_path / "rl_recipes_curves.png").is_file() and (tmp_path / "rl_recipes.csv").is_file()
+    # the table says how to regenerate it: the run's own command, with the flags that changed the recipe
+    runs = tmp_path / "runs"
+    assert (f"    python -m rl_bridge.train --recipe grid-hard-2x2 --algo steer --seeds 0 --out {runs} --eval-every 10 "
+            "--steps 256 --n-envs 4 --episode-length 32\n") in table
+    assert f"    python -m rl_bridge.recipe_report {runs} --out {tmp_path / 'rl_recipes'}\n" in table
 
 
 def test_a_recipe_that_selects_on_validation_keeps_its_best_network_and_says_so(tmp_path: Path) -> None:
