@@ -142,7 +142,9 @@ def label(row: dict) -> str:
     if row["coordinator"] == "hmas2":
         return "HMAS-2"
     if row.get("preset"):
-        return f"LLaMAC {row['preset']}"
+        own = resolve_knobs("llamac", row["preset"], {})
+        changed = [f"{k.replace('_', '-')} {v}" for k, v in (row.get("knobs") or {}).items() if own.get(k, v) != v]
+        return f"LLaMAC {row['preset']}" + (f" ({', '.join(changed)})" if changed else "")
     knobs = [f"{k} {row[k]}" for k in ("critics", "actor_gate", "assessor") if row.get(k)]
     return "LLaMAC (" + ", ".join(knobs) + ")" if knobs else "LLaMAC"
 
@@ -151,14 +153,14 @@ def markdown_table(rows: list[dict], evaluated: bool) -> str:
     """The README's and results/llm_benchmarks.md's table, per size and coordinator (means over episodes;
     output tokens per call and the gate's share are totals over the episodes' calls and executed lines)."""
     lines = [
-        "| task | coordinator | instances | solved | steps | Feedback | calls per step | billed prompt tokens "
+        "| task | model | coordinator | instances | solved | steps | Feedback | calls per step | billed prompt tokens "
         "per step | uncached prompt tokens per step | output tokens per call | gate fixes / plan lines | "
         "all tokens per episode | wall per episode | wall per step |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in ("2x2", "2x4"):
-        for name in dict.fromkeys(label(r) for r in rows if r["size"] == size):
-            eps = [r for r in rows if r["size"] == size and label(r) == name and r["steps"]]
+        for model, name in dict.fromkeys((r["model"], label(r)) for r in rows if r["size"] == size):
+            eps = [r for r in rows if r["size"] == size and (r["model"], label(r)) == (model, name) and r["steps"]]
             if not eps:
                 continue
 
@@ -174,10 +176,10 @@ def markdown_table(rows: list[dict], evaluated: bool) -> str:
             cut = {r.get("max_steps") for r in eps} - {None}
             solved = f"{sum(bool(r['success']) for r in eps)}/{len(eps)}" + (f" (cut at {min(cut)} steps)" if cut else "")
             lines.append(
-                f"| Easy {size} | {name} | {instance_list([r['instance'] for r in eps])} | "
+                f"| Easy {size} | {model} | {name} | {instance_list([r['instance'] for r in eps])} | "
                 f"{solved} | {mean('steps'):.1f} | {mean('feedback'):.1f} | "
-                f"{mean('llm_calls', True):.1f} | {mean('prompt_tokens', True):,.0f} (target <= "
-                f"{PAPER_TOKENS_PER_STEP[size] / 3:,.0f}) | {uncached} | {output} | {gate} | {mean('tokens'):,.0f} | "
+                f"{mean('llm_calls', True):.1f} | {mean('prompt_tokens', True):,.0f} | {uncached} | {output} | {gate} | "
+                f"{mean('tokens'):,.0f} | "
                 f"{mean('episode_wall_s'):,.0f} s | {mean('episode_wall_s', True):.0f} s |"
             )
     return "\n".join(lines)
