@@ -29,6 +29,7 @@ from graphs.state_codec import TaskStateSerializer
 from llamac.app.parser import add_knob_flags
 from llamac.app.run_config import knob_values
 from llamac.runtime.budget import InProcessBudget
+from llamac.runtime.contract import CallRecord
 from llamac.runtime.gateway import LLMGateway
 from llamac.runtime.local_model import LocalModelServer
 from llamac.runtime.logs import configure_logging
@@ -46,6 +47,20 @@ def evaluated_per_call(log: Path | None) -> list[int]:
     return [int(m.group(1)) for m in EVALUATED.finditer(log.read_text(errors="replace"))]
 
 
+class ByRole:
+    """A ``CallSink`` summing calls and tokens per role (critic pair, assessor, actors...): where an
+    episode's output tokens go, e.g. per plan the assessor writes."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, dict[str, int]] = {}
+
+    def record(self, record: CallRecord) -> None:
+        role = self.totals.setdefault(record.role, {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0})
+        role["calls"] += 1
+        role["prompt_tokens"] += record.prompt_tokens
+        role["completion_tokens"] += record.completion_tokens
+
+
 async def play(
     settings: Settings,
     url: str | None,
@@ -56,7 +71,8 @@ async def play(
     config: LLaMACConfig | None = None,
 ) -> dict:
     """One episode through the episode graph; the summary plus its wall time."""
-    gateway = LLMGateway(settings, run, budget=InProcessBudget(run, settings.budget_tokens), base_url=url)
+    by_role = ByRole()
+    gateway = LLMGateway(settings, run, budget=InProcessBudget(run, settings.budget_tokens), metering=by_role, base_url=url)
     decider = (
         LLaMACCoordinator(gateway, config or LLaMACConfig())
         if coordinator == "llamac"
@@ -65,7 +81,7 @@ async def play(
     started = time.perf_counter()
     ctx = EpisodeContext(task=task, coordinator=decider, max_steps=max_steps)
     summary = await play_episode(ctx, checkpointer=InMemorySaver(serde=TaskStateSerializer()), thread_id=run)
-    return {**summary, "episode_wall_s": round(time.perf_counter() - started, 2)}
+    return {**summary, "episode_wall_s": round(time.perf_counter() - started, 2), "by_role": by_role.totals}
 
 
 def main() -> None:

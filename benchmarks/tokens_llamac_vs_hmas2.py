@@ -149,14 +149,30 @@ def label(row: dict) -> str:
     return "LLaMAC (" + ", ".join(knobs) + ")" if knobs else "LLaMAC"
 
 
+PLANS_PER_CALL = {"critic_pair": 2, "explore_critic": 1, "exploit_critic": 1, "assessor": 1, "planner": 1}
+"""How many plans each plan-writing role's answer holds (the merged critics write both in one call)."""
+
+
+def output_per_plan(rows: list[dict]) -> str:
+    """Output tokens per plan written (critics', assessor's, HMAS-2 planner's answers), over the rows that
+    recorded their calls by role; ``n/a`` when none did."""
+    tokens = plans = 0
+    for r in rows:
+        for role, per in (r.get("by_role") or {}).items():
+            if role in PLANS_PER_CALL:
+                tokens += per["completion_tokens"]
+                plans += PLANS_PER_CALL[role] * per["calls"]
+    return f"{tokens / plans:.0f}" if plans else "n/a"
+
+
 def markdown_table(rows: list[dict], evaluated: bool) -> str:
     """The README's and results/llm_benchmarks.md's table, per size and coordinator (means over episodes;
     output tokens per call and the gate's share are totals over the episodes' calls and executed lines)."""
     lines = [
         "| task | model | coordinator | instances | solved | steps | Feedback | calls per step | billed prompt tokens "
-        "per step | uncached prompt tokens per step | output tokens per call | gate fixes / plan lines | "
+        "per step | uncached prompt tokens per step | output tokens per call | output tokens per plan | gate fixes / plan lines | "
         "all tokens per episode | wall per episode | wall per step |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in ("2x2", "2x4"):
         for model, name in dict.fromkeys((r["model"], label(r)) for r in rows if r["size"] == size):
@@ -178,7 +194,7 @@ def markdown_table(rows: list[dict], evaluated: bool) -> str:
             lines.append(
                 f"| Easy {size} | {model} | {name} | {instance_list([r['instance'] for r in eps])} | "
                 f"{solved} | {mean('steps'):.1f} | {mean('feedback'):.1f} | "
-                f"{mean('llm_calls', True):.1f} | {mean('prompt_tokens', True):,.0f} | {uncached} | {output} | {gate} | "
+                f"{mean('llm_calls', True):.1f} | {mean('prompt_tokens', True):,.0f} | {uncached} | {output} | {output_per_plan(eps)} | {gate} | "
                 f"{mean('tokens'):,.0f} | "
                 f"{mean('episode_wall_s'):,.0f} s | {mean('episode_wall_s', True):.0f} s |"
             )
