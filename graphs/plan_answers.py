@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from graphs.prompts.shared import ACTION_VALUES, NUMBER_VALUES
+from graphs.prompts.shared import ACTION_VALUES, AGENT_KEYS, NUMBER_VALUES, SQUARE_KEYS
 from tasks.base import Task
 from tasks.plans import extract_json_object
 
@@ -23,6 +23,20 @@ from tasks.plans import extract_json_object
 def numbered(task: Task) -> bool:
     """The task writes actions as strings an answer can replace by numbers (its schema names no agents)."""
     return not task.plan_json_schema().get("properties")
+
+
+def key_of(task: Task, agent: str) -> str:
+    """The key a plan answer writes for ``agent``: its name, or what the task's notation calls it (a compact
+    grid: its square, ``[0,1]``, a third of ``Agent[0, 1]``'s tokens)."""
+    agent_key = getattr(task, "agent_key", None)
+    return agent_key(agent) if agent_key is not None else agent
+
+
+def agent_of(task: Task, key: str) -> str:
+    """The agent a plan answer's key names (``key_of`` the other way); an unknown key is returned as it is,
+    so the syntax check names it."""
+    agent_of_key = getattr(task, "agent_of_key", None)
+    return agent_of_key(key) if agent_of_key is not None else key
 
 
 def schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = (), numbers: bool = False) -> dict[str, Any]:
@@ -37,9 +51,9 @@ def schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = (), numb
         allowed = [(i, a) for i, a in enumerate(actions, start=1) if (agent, a) not in blocked]
         if allowed:
             if numbers:
-                properties[agent] = {"type": "integer", "enum": [i for i, _ in allowed]}
+                properties[key_of(task, agent)] = {"type": "integer", "enum": [i for i, _ in allowed]}
             else:
-                properties[agent] = {"type": "string", "enum": [a for _, a in allowed]}
+                properties[key_of(task, agent)] = {"type": "string", "enum": [a for _, a in allowed]}
     return {**base, "properties": properties, "additionalProperties": False}
 
 
@@ -51,7 +65,8 @@ def as_actions(task: Task, state: Any, answer: str) -> str:
         return answer
     doable = task.doable(state)
     rewritten: dict[str, Any] = {}
-    for agent, value in obj.items():
+    for key, value in obj.items():
+        agent = agent_of(task, key)
         actions = doable.get(agent, [])
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(actions):
             rewritten[agent] = actions[value - 1]
@@ -64,10 +79,13 @@ def as_numbers(task: Task, state: Any, plan: dict[str, str]) -> dict[str, Any]:
     """A plan of action strings as a numbers answer names it (``as_actions`` the other way); a line that is
     no doable action of its agent stays as written."""
     doable = task.doable(state)
-    return {agent: doable[agent].index(action) + 1 if action in doable.get(agent, []) else action
+    return {key_of(task, agent): doable[agent].index(action) + 1 if action in doable.get(agent, []) else action
             for agent, action in plan.items()}
 
 
-def worded(text: str, numbers: bool) -> str:
-    """A plan request's text as the answer format asks (its one wording of plan values swapped)."""
+def worded(text: str, numbers: bool, task: Task | None = None) -> str:
+    """A plan request's text as the answer format asks (its one wording of plan values swapped), with the
+    plan's keys as ``task`` writes them (its one wording of keys swapped, for a task that keys by squares)."""
+    if task is not None and getattr(task, "plan_keys", "agents") == "squares":
+        text = text.replace(AGENT_KEYS, SQUARE_KEYS)
     return text.replace(ACTION_VALUES, NUMBER_VALUES) if numbers else text

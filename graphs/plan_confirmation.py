@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from graphs.context import CoordinatorContext
-from graphs.plan_answers import as_numbers, worded
+from graphs.plan_answers import as_numbers, key_of, worded
 from graphs.prompts import actor as actor_prompts
 from graphs.prompts import feedback
 from graphs.prompts.shared import messages, plan_text
@@ -85,13 +85,18 @@ def written(task: Any, state: Any, agent: str, action: str) -> str:
     return move_text(agent, action, state) if move_text is not None else action
 
 
+def who(task: Any, agent: str) -> str:
+    """How an actor is addressed: by its name, or by its square where plans key agents by squares."""
+    return f"the agent of square {key_of(task, agent)}" if getattr(task, "plan_keys", "agents") == "squares" else agent
+
+
 async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
     """One actor's plan confirmation: rule gate first (LLaMAC), the LLM only when it is needed."""
     ctx = runtime.context
     agent, plan = job["agent"], job["plan"]
     if job["gated"] and agent not in plan.as_dict():  # a volunteer (see ``volunteers``)
         move = ctx.task.idle_move(job["env_state"], agent, ctx.config.gate_goal)
-        text = f"the plan leaves {agent} idle; take {written(ctx.task, job['env_state'], agent, str(move))}"
+        text = f"the plan leaves {key_of(ctx.task, agent)} idle; take {written(ctx.task, job['env_state'], agent, str(move))}"
         return {"objections": [Objection(agent, text, job["round"], "rule", move)]}
     if job["gated"]:
         verdict = ctx.task.rule_gate(job["env_state"], plan, agent, ctx.config.gate_goal)
@@ -107,14 +112,14 @@ async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
             return {"objections": [Objection(agent, text, job["round"], "rule", verdict.fix)]}
         role = Role.ACTOR
         instruction = actor_prompts.llamac_actor(
-            agent, ctx.task.actor_view(job["env_state"], agent, plan), verdict.reason
+            who(ctx.task, agent), ctx.task.actor_view(job["env_state"], agent, plan), verdict.reason
         )
         # "local": the paper's actor sees only its own view; the rules stay first, a prefix of the step's
         prefix = job["prefix"] if ctx.config.actor_context == "shared" else ctx.task.rules_text().strip()
     else:
         role = Role.AGENT
         instruction = actor_prompts.hmas2_agent(
-            agent, ctx.task.actor_view(job["env_state"], agent, plan), plan_text(ctx.task, plan.as_dict(), job["env_state"])
+            who(ctx.task, agent), ctx.task.actor_view(job["env_state"], agent, plan), plan_text(ctx.task, plan.as_dict(), job["env_state"])
         )
         prefix = job["prefix"]  # HMAS-2 agents see every agent's state and the history by design
     try:
@@ -166,6 +171,13 @@ def fix_lines(raised: Sequence[Objection], env_state: object, ctx: CoordinatorCo
     return as_numbers(ctx.task, env_state, fixes) if fixes else {}
 
 
+def revision_request(raised: Sequence[Objection], env_state: object, ctx: CoordinatorContext) -> str:
+    """The objections of a round as the plan's author reads them: each agent named as its plans key it."""
+    task = ctx.task
+    return worded(feedback.revise(raised, fix_lines(raised, env_state, ctx), name=lambda agent: key_of(task, agent)),
+                  ctx.config.numbers_for(task), task)
+
+
 async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContext]) -> dict:
     """Fan-in of one confirmation round: any objection asks the planner for a revision (a Feedback round).
 
@@ -190,8 +202,7 @@ async def gather_objections(state: StepState, runtime: Runtime[CoordinatorContex
         update["counters"] = {"objection_rounds": 1}  # a Feedback round (graphs.state.feedback)
         update["base_messages"] = list(state["base_messages"]) + [
             ChatMessage("assistant", state["plan_answer"]),
-            ChatMessage("user", worded(feedback.revise(raised, fix_lines(raised, state["env_state"], runtime.context)),
-                                       runtime.context.config.numbers_for(runtime.context.task))),
+            ChatMessage("user", revision_request(raised, state["env_state"], runtime.context)),
         ]
         update["repairs"] = 0
         update["plan_errors"] = ()

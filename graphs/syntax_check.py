@@ -67,7 +67,7 @@ def ask_for_plan(role: Role, first_instruction: Callable[[StepState], str]) -> C
         update: dict = {}
         numbers = ctx.config.numbers_for(ctx.task)
         if not state.get("base_messages"):
-            update["base_messages"] = messages(state["prefix"], worded(first_instruction(state), numbers))
+            update["base_messages"] = messages(state["prefix"], worded(first_instruction(state), numbers, ctx.task))
             state = {**state, **update}
         repairing = bool(state.get("repair_turns"))
         try:
@@ -135,7 +135,7 @@ async def syntax_check(state: StepState, runtime: Runtime[CoordinatorContext]) -
     first_plan_of_step = state.get("round", 0) == 0
     if state.get("repairs", 0) == 0 and first_plan_of_step:
         counters["first_plan_repairs"] = 1  # a Feedback episode (graphs.state.feedback)
-    turns = [ChatMessage("assistant", state["plan_answer"]), ChatMessage("user", worded(feedback.repair(errors), numbers))]
+    turns = [ChatMessage("assistant", state["plan_answer"]), ChatMessage("user", worded(feedback.repair(errors), numbers, task))]
     update: dict = {
         "plan_errors": tuple(errors),
         "repair_turns": list(state.get("repair_turns", [])) + turns,

@@ -47,7 +47,7 @@ def critic(role: Role, label: str, instruction: str):
             result = await ctx.gateway.call(
                 role=role,
                 agent=None,
-                messages=messages(state["prefix"], worded(instruction, numbers)),
+                messages=messages(state["prefix"], worded(instruction, numbers, ctx.task)),
                 step=state["step"],
                 schema=plan_schema(ctx.task, state["env_state"], numbers=numbers),
             )
@@ -72,7 +72,7 @@ async def critic_pair(state: StepState, runtime: Runtime[CoordinatorContext]) ->
         result = await ctx.gateway.call(
             role=Role.CRITIC_PAIR,
             agent=None,
-            messages=messages(state["prefix"], worded(critic_prompts.PAIR, numbers)),
+            messages=messages(state["prefix"], worded(critic_prompts.PAIR, numbers, ctx.task)),
             step=state["step"],
             schema=critic_prompts.pair_schema(plan_schema(ctx.task, state["env_state"], numbers=numbers)),
         )

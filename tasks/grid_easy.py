@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -348,6 +349,23 @@ class GridEasy(GridTask):
                     part for part in (targets and f"targets {targets}", boxes and f"boxes {boxes}") if part))
         return "; ".join(lines) or "(empty)"
 
+    @property
+    def plan_keys(self) -> str:
+        """What a plan answer's keys name: ``agents`` (authors'), or ``squares`` (compact: each agent is
+        named by its square, ``[0,1]``, in the view and in the plan)."""
+        return "squares" if self.notation == "compact" else "agents"
+
+    def agent_key(self, agent: AgentId) -> str:
+        """The key a plan answer writes for ``agent`` (``plan_keys``)."""
+        return self._cell(self._agent_index[agent]) if self.notation == "compact" and agent in self._agent_index else agent
+
+    def agent_of_key(self, key: str) -> str:
+        """The agent a plan answer's key names (``agent_key`` the other way; anything else as it is)."""
+        if self.notation != "compact":
+            return key
+        cell = self.cell_of(numbers(key)) if re.fullmatch(r"\[\d+,\d+\]", key) else None
+        return self.agents[cell] if cell is not None else key
+
     def move_text(self, agent: AgentId, action: str, state: GridState | None = None) -> str:
         """One line's move as a prompt writes it: the action string (authors), or ``box dest`` (compact), with
         ``state`` preceded by its number there (``2 red down``), as a plan answer names it."""
@@ -359,19 +377,20 @@ class GridEasy(GridTask):
         return f"{number}{box} {self._dest_word(self._agent_index.get(agent), action)}"
 
     def plan_text(self, plan: Mapping[str, str], state: GridState | None = None) -> str:
-        """A plan as a prompt shows it: JSON of action strings (authors) or ``{Agent[i, j]: box dest; ...}``
-        (compact; with ``state``, each move's number too: the assessor weighing the critics' plans)."""
+        """A plan as a prompt shows it: JSON of action strings (authors) or ``{[i,j]: box dest; ...}`` (compact,
+        each agent by its square; with ``state``, each move's number too: the assessor weighing the critics' plans)."""
         if self.notation != "compact":
             return json.dumps(dict(plan))
-        return "{" + "; ".join(f"{agent}: {self.move_text(agent, action, state)}" for agent, action in plan.items()) + "}"
+        return "{" + "; ".join(f"{self.agent_key(agent)}: {self.move_text(agent, action, state)}"
+                               for agent, action in plan.items()) + "}"
 
     def rules_text(self) -> str:
         if self.notation == "compact":
-            return (f"Grid Transportation (easy): {self.rows}x{self.cols} squares [row,col], Agent[i, j] in [i,j]. "
+            return (f"Grid Transportation (easy): {self.rows}x{self.cols} squares [row,col], one agent in each, named by it. "
                     "Each step an agent may move one box in its square up (row-1), down (row+1), left (col-1) or "
                     "right (col+1), or match it with a target of its colour there (both vanish). Goal: match all "
-                    f"boxes in the fewest steps (limit {self.step_limit}). A plan is JSON {{\"Agent[i, j]\": move "
-                    "number} for the agents that act, applied in the order written.")
+                    f"boxes in the fewest steps (limit {self.step_limit}). A plan is JSON {{\"[i,j]\": move number}} "
+                    "for the agents that act, applied in the order written.")
         return (f"Grid Transportation (easy): a {self.rows}x{self.cols} grid of squares, one agent per "
                 "square (Agent[i, j] sits in square[i, j]). Each agent can act only on boxes in its own "
                 "square, at most one action per step: move(box_<colour>, square[i, j]) to an up/down/left/"
@@ -391,14 +410,14 @@ class GridEasy(GridTask):
         answer with the numbers, whatever ``numbered`` says); authors': ``GridTask.planner_view``."""
         if self.notation != "compact":
             return super().planner_view(state, numbered)
-        lines = [f"Step {state.t}/{self.step_limit}. Squares not listed are empty. Each agent's boxes with their "
-                 "doable moves, numbered (a plan names each agent's move by its number):"]
+        lines = [f"Step {state.t}/{self.step_limit}. Squares not listed are empty. Each square's agent's boxes with "
+                 "their doable moves, numbered (a plan names each agent's move by its number):"]
         for cell, items in enumerate(state.places):
             targets, _ = self._compact_items(items)
             parts = [f"targets {targets}"] if targets else []
             moves = self._compact_moves(state, cell)
             if moves:
-                parts.append(f"{self.agents[cell]} boxes {moves}")
+                parts.append(f"boxes {moves}")
             if parts:
                 lines.append(f"{self._cell(cell)} " + "; ".join(parts))
         return "\n".join(lines)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphs.prompts.shared import ACTION_VALUES, PLAN_FORMAT
+from graphs.prompts.shared import ACTION_VALUES, AGENT_KEYS, PLAN_FORMAT
 
 EXPLORATION = (
     "You are the exploration critic. Propose a far-sighted joint plan: prefer actions that lead to the "
@@ -24,8 +24,7 @@ EXPLOITATION = (
 
 PAIR = (
     'You are the critic. Propose two joint plans: "far_sighted" leads to the goal fastest over the next '
-    'steps, "current" has the largest gain this step. Each is a JSON object: keys are agent names exactly '
-    f"as in the doable list, {ACTION_VALUES}. Answer with "
+    f'steps, "current" has the largest gain this step. Each is a JSON object: {AGENT_KEYS}, {ACTION_VALUES}. Answer with '
     '{"far_sighted": {...}, "current": {...}}.'
 )
 

@@ -7,7 +7,7 @@ objected (their objections). Each counts towards the paper's Feedback metric (``
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from graphs.prompts.shared import PLAN_FORMAT
@@ -21,12 +21,14 @@ def repair(errors: Sequence[PlanError]) -> str:
     return f"That plan was refused:\n{lines}\nAnswer again with the whole corrected plan. " + PLAN_FORMAT
 
 
-def revise(objections: Sequence[Objection], fix_lines: Mapping[str, Any] | None = None) -> str:
+def revise(objections: Sequence[Objection], fix_lines: Mapping[str, Any] | None = None,
+           name: Callable[[str], str] = str) -> str:
     """External feedback of plan confirmation: the actors' objections as ``Agent: text``.
 
     ``fix_lines``: the rule fixes as the plan lines an answer writes (``"Agent[1, 1]": 4``), for a plan
-    answered with numbers: told only ``take 4 orange match instead``, Qwen 1.5B kept its old lines."""
-    lines = "\n".join(o.line() for o in objections)
+    answered with numbers: told only ``take 4 orange match instead``, Qwen 1.5B kept its old lines;
+    ``name``: how the plan's keys name an agent (``graphs.plan_answers.key_of``)."""
+    lines = "\n".join(f"{name(o.agent)}: {o.text}" for o in objections)
     fixes = ""
     if fix_lines:
         fixes = "Their fixes as plan lines: " + ", ".join(f"{json.dumps(a)}: {json.dumps(v)}" for a, v in fix_lines.items()) + "\n"

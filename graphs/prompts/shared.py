@@ -47,7 +47,8 @@ ACTION_VALUES = "each value one action copied from that agent's doable actions"
 """How a plan's values are worded in every plan request (``graphs.plan_answers`` swaps it for numbers)."""
 NUMBER_VALUES = "each value the number of one of that agent's doable actions"
 
-PLAN_FORMAT = (
-    "Answer with the plan as one JSON object: keys are agent names exactly as in the doable list, "
-    f"{ACTION_VALUES}. Leave out agents with nothing to do."
-)
+AGENT_KEYS = "keys are agent names exactly as in the doable list"
+"""How a plan's keys are worded in every plan request (``graphs.plan_answers`` swaps it for squares)."""
+SQUARE_KEYS = "keys are the squares [i,j] of the agents that act"
+
+PLAN_FORMAT = f"Answer with the plan as one JSON object: {AGENT_KEYS}, {ACTION_VALUES}. Leave out agents with nothing to do."

@@ -48,19 +48,24 @@ def test_the_compact_view_names_every_doable_action_once_by_its_number(size, ins
     view = task.planner_view(state)
     assert "move(" not in view and "square[" not in view  # the state is written once, in the notation
     assert not re.search(r"\d \[", view)  # destinations are directions, not coordinates
+    keys = plan_answers.schema(task, state, numbers=True)["properties"]
     for agent, acts in task.doable(state).items():
-        lines = [x for x in view.splitlines() if f"{agent} boxes " in x]
+        key = task.agent_key(agent)  # each agent is named by its square, in the view and in the plan
+        assert key == "[{},{}]".format(*task.ij(task.agents.index(agent))) and task.agent_of_key(key) == agent
+        lines = [x for x in view.splitlines() if x.startswith(f"{key} ") and " boxes " in x]
         if not acts:
-            assert not lines
+            assert not lines and key not in keys
             continue
         (line,) = lines
         assert actions_read_back(task, agent, line) == acts
+        assert keys[key]["enum"] == list(range(1, len(acts) + 1))  # the schema allows exactly these numbers
         for number, action in enumerate(acts, start=1):  # each number parses as its action and passes the check
-            parsed = task.parse_plan(plan_answers.as_actions(task, state, json.dumps({agent: number})))
+            parsed = task.parse_plan(plan_answers.as_actions(task, state, json.dumps({key: number})))
             assert isinstance(parsed, Plan) and parsed.as_dict() == {agent: action}
             assert task.validate_plan(state, parsed) == ()
+            assert plan_answers.as_numbers(task, state, parsed.as_dict()) == {key: number}
         for wrong in (0, len(acts) + 1):
-            parsed = task.parse_plan(plan_answers.as_actions(task, state, json.dumps({agent: wrong})))
+            parsed = task.parse_plan(plan_answers.as_actions(task, state, json.dumps({key: wrong})))
             assert not isinstance(parsed, Plan) or task.validate_plan(state, parsed) != ()
 
 
@@ -109,7 +114,7 @@ def test_memory_shows_past_states_and_plans_in_the_tasks_notation():
     box = acts[-1].removeprefix("move(box_").partition(",")[0]
     (i, j), dest_ij = task.ij(task.agents.index(agent)), tuple(int(x) for x in re.findall(r"\d+", acts[-1].partition(", ")[2]))
     dest = "match" if "target_" in acts[-1] else next(w for w, (di, dj) in STEP.items() if (i + di, j + dj) == dest_ij)
-    assert f"step 0: {task.state_text(state)} | plan {{{agent}: {box} {dest}}}" in prefix
+    assert f"step 0: {task.state_text(state)} | plan {{[{i},{j}]: {box} {dest}}}" in prefix
     assert "move(" not in prefix
 
 
@@ -125,19 +130,22 @@ async def test_the_paper_preset_plays_a_compact_grid_with_numbered_plans_and_loc
     def answer(role, who, messages):
         seen.setdefault(role, []).append("\n".join(str(m.content) for m in messages))
         if role == Role.CRITIC_PAIR:
-            return json.dumps({"far_sighted": {agent: wrong}, "current": {agent: wrong}})
+            return json.dumps({"far_sighted": {"[0,0]": wrong}, "current": {"[0,0]": wrong}})
         if role == Role.ASSESSOR:
-            return json.dumps({agent: wrong})
+            return json.dumps({"[0,0]": wrong})
         return "I Agree"
 
     decision = await LLaMACCoordinator(scripted_gateway(answer), config).decide(task, state, [])
     assert decision.end_reason is None and decision.joint_action == {agent: acts[wrong - 1]}
     assert set(seen) == {Role.CRITIC_PAIR, Role.ASSESSOR, Role.ACTOR}  # the authors' calls: one critic pair
-    assert all("Agent[0, 0] boxes purple (1 down 2 right 3 match)" in p for p in seen[Role.CRITIC_PAIR] + seen[Role.ASSESSOR])
-    # the assessor weighs the critics' plans as it must answer: numbers of the view's moves
-    assert 'current gain: {"Agent[0, 0]": 1}' in seen[Role.ASSESSOR][0]
+    assert all("[0,0] targets blue green purple; boxes purple (1 down 2 right 3 match)" in p
+               for p in seen[Role.CRITIC_PAIR] + seen[Role.ASSESSOR])
+    assert all("keys are the squares [i,j] of the agents that act" in p for p in seen[Role.CRITIC_PAIR] + seen[Role.ASSESSOR])
+    # the assessor weighs the critics' plans as it must answer: numbers of the view's moves, keyed by squares
+    assert 'current gain: {"[0,0]": 1}' in seen[Role.ASSESSOR][0]
     (actor,) = seen[Role.ACTOR]
-    assert actor.startswith(task.rules_text()) and "Agent[1, 0] boxes" not in actor  # local: its own view only
+    assert actor.startswith(task.rules_text()) and "red x2 (3 up 4 right)" not in actor  # local: its own view only
+    assert "You are the agent of square [0,0]" in actor and "Agent[" not in actor.rpartition("[role=")[0]
     assert "The plan's line for you: 1 purple down." in actor
 
 
@@ -152,20 +160,20 @@ async def test_a_rule_fix_is_written_as_the_number_the_assessor_answers_with():
 
     def answer(role, who, messages):
         if role == Role.CRITIC_PAIR:
-            return json.dumps({"far_sighted": {"Agent[0, 0]": 1}, "current": {"Agent[0, 0]": 1}})
+            return json.dumps({"far_sighted": {"[0,0]": 1}, "current": {"[0,0]": 1}})
         if role == Role.ASSESSOR:
             if len(messages) > 2:
                 revisions.append(str(messages[-1].content))
-                return json.dumps({"Agent[0, 0]": 3})
-            return json.dumps({"Agent[0, 0]": 1})
+                return json.dumps({"[0,0]": 3})
+            return json.dumps({"[0,0]": 1})
         raise AssertionError(f"no actor is asked under the direct gate: {role}")
 
     decision = await LLaMACCoordinator(scripted_gateway(answer), config).decide(task, state, [])
     assert decision.joint_action == {"Agent[0, 0]": "move(box_purple, target_purple)"}
     (revision,) = revisions
-    assert "Agent[0, 0]: 1 purple down: " in revision and "take 3 purple match instead" in revision
-    assert 'Their fixes as plan lines: "Agent[0, 0]": 3\n' in revision  # the line to write, as it is written
-    assert "move(" not in revision
+    assert "[0,0]: 1 purple down: " in revision and "take 3 purple match instead" in revision
+    assert 'Their fixes as plan lines: "[0,0]": 3\n' in revision  # the line to write, as it is written
+    assert "move(" not in revision and "Agent[" not in revision
 
 
 async def test_fixes_as_plan_lines_only_in_the_compact_notation():
@@ -200,7 +208,7 @@ async def test_hmas2_plays_a_compact_grid_in_the_same_notation():
 
     def answer(role, who, messages):
         if role == Role.PLANNER:
-            return json.dumps({"Agent[0, 0]": 3, "Agent[1, 1]": 6})
+            return json.dumps({"[0,0]": 3, "[1,1]": 6})
         agent_prompts.append(str(messages[-1].content))
         return "I Agree"
 
@@ -208,4 +216,6 @@ async def test_hmas2_plays_a_compact_grid_in_the_same_notation():
     assert decision.joint_action == {"Agent[0, 0]": "move(box_purple, target_purple)",
                                      "Agent[1, 1]": "move(box_orange, target_orange)"}
     assert len(agent_prompts) == 2
-    assert all("whole plan: {Agent[0, 0]: 3 purple match; Agent[1, 1]: 6 orange match}" in p for p in agent_prompts)
+    assert all("whole plan: {[0,0]: 3 purple match; [1,1]: 6 orange match}" in p for p in agent_prompts)
+    assert {p.partition(".")[0] for p in agent_prompts} == {"You are the agent of square [0,0]",
+                                                            "You are the agent of square [1,1]"}
