@@ -66,11 +66,12 @@ class CoordinatorConfig:
     """Ours (``graphs/plan_answers.py``): with ``numbers`` the grids' doable lists are numbered and plans
     name the numbers; they are turned back into action strings before the syntax check."""
 
-    notation: Literal["authors", "compact"] = field(default="authors", metadata={"knob": True, "help": (
+    notation: Literal["authors", "compact", "squares"] = field(default="authors", metadata={"knob": True, "help": (
         "how prompts write an Easy grid: the authors' listing of every square, then every agent's doable action "
         "strings (authors), or one line per square with its targets and its agent's boxes, each box once with "
-        "its numbered moves (compact: plans then name numbers, as with --answer-format numbers; Hard grids and "
-        "allocation keep their own text)")})
+        "its numbered moves (compact: plans then name numbers, as with --answer-format numbers; squares: the same "
+        "with each agent named by its square, [0,1], also in the plans' keys; Hard grids and allocation keep "
+        "their own text)")})
     """Ours (``GridEasy.with_notation``): the state is written once instead of twice (listing, then doable
     lists), squares as ``[i,j]``, memory's past states and plans in the same notation. The task's dynamics,
     checks, feedback and results are the same in both. Applied to the task when the run builds it
@@ -106,7 +107,7 @@ class CoordinatorConfig:
         whose moves are numbered; on a task whose plans are action strings)."""
         from graphs.plan_answers import numbered
 
-        return (self.answer_format == "numbers" or getattr(task, "notation", "authors") == "compact") and numbered(task)
+        return (self.answer_format == "numbers" or getattr(task, "notation", "authors") != "authors") and numbered(task)
 
     def rounds_for(self, task: Task) -> int:
         if self.objection_rounds is not None:

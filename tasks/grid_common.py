@@ -27,6 +27,8 @@ from tasks.base import AgentId, JointAction, Outcome, Plan, PlanError, PlanError
 from tasks.plans import extract_json_object, parse_agent_coords, parse_grid_move
 
 COLOURS: tuple[str, ...] = ("blue", "red", "green", "purple", "orange")
+NOTATIONS = ("authors", "compact", "squares")
+"""How prompts may write a grid (``GridTask.with_notation``; the LLM coordinators' ``notation`` knob)."""
 DATA_DIR = Path(__file__).parent / "data" / "grid"
 REPLAN_SUFFIX = "Please replan again with the same ouput format. Your only final plan:"
 """The authors' closing sentence of a syntax-check re-prompt (their spelling)."""
@@ -130,7 +132,8 @@ class GridTask:
     notation = "authors"
     """How the prompts write this grid (``with_notation``): ``authors``, the listing of every square then
     every agent's doable action strings; ``compact`` (Easy grids), one line per square with its targets and
-    its agent's boxes, each box once with its numbered moves."""
+    its agent's boxes, each box once with its numbered moves; ``squares``, the compact notation with each
+    agent named by its square (``[0,1]``), in the view and in the plans' keys."""
     notations: tuple[str, ...] = ("authors",)
     """The notations this variant writes; another asked for falls back to ``authors``."""
 
@@ -159,11 +162,16 @@ class GridTask:
         self._initial = GridState(tuple(tuple(places[k]) for k in self.keys), 0)
         self._setup_arrays()
 
+    @property
+    def compact(self) -> bool:
+        """Written in a compact notation (``compact`` or ``squares``): numbered moves, the state once."""
+        return self.notation != "authors"
+
     def with_notation(self, notation: str) -> GridTask:
         """The same instance written in ``notation`` for the prompts (dynamics, checks and RL arrays are
         untouched); a variant without that notation keeps the authors'."""
-        if notation not in ("authors", "compact"):
-            raise TaskError(f"unknown notation {notation!r}; choose authors or compact")
+        if notation not in NOTATIONS:
+            raise TaskError(f"unknown notation {notation!r}; choose {', '.join(NOTATIONS)}")
         if notation == self.notation or notation not in self.notations:
             return self
         out = copy.copy(self)

@@ -294,7 +294,7 @@ class GridEasy(GridTask):
                 return self.place_action(box, self.ij(n))
         return None
 
-    notations = ("authors", "compact")
+    notations = ("authors", "compact", "squares")
 
     # compact notation: squares as [i,j], each box once with its numbered moves (plans answer numbers)
     def _cell(self, cell: int) -> str:
@@ -351,17 +351,17 @@ class GridEasy(GridTask):
 
     @property
     def plan_keys(self) -> str:
-        """What a plan answer's keys name: ``agents`` (authors'), or ``squares`` (compact: each agent is
-        named by its square, ``[0,1]``, in the view and in the plan)."""
-        return "squares" if self.notation == "compact" else "agents"
+        """What a plan answer's keys name: ``agents`` (``Agent[0, 1]``), or ``squares`` (the ``squares``
+        notation: each agent is named by its square, ``[0,1]``, in the view and in the plan)."""
+        return "squares" if self.notation == "squares" else "agents"
 
     def agent_key(self, agent: AgentId) -> str:
         """The key a plan answer writes for ``agent`` (``plan_keys``)."""
-        return self._cell(self._agent_index[agent]) if self.notation == "compact" and agent in self._agent_index else agent
+        return self._cell(self._agent_index[agent]) if self.notation == "squares" and agent in self._agent_index else agent
 
     def agent_of_key(self, key: str) -> str:
         """The agent a plan answer's key names (``agent_key`` the other way; anything else as it is)."""
-        if self.notation != "compact":
+        if self.notation != "squares":
             return key
         cell = self.cell_of(numbers(key)) if re.fullmatch(r"\[\d+,\d+\]", key) else None
         return self.agents[cell] if cell is not None else key
@@ -369,7 +369,7 @@ class GridEasy(GridTask):
     def move_text(self, agent: AgentId, action: str, state: GridState | None = None) -> str:
         """One line's move as a prompt writes it: the action string (authors), or ``box dest`` (compact), with
         ``state`` preceded by its number there (``2 red down``), as a plan answer names it."""
-        if self.notation != "compact":
+        if not self.compact:
             return action
         acts = self.doable(state).get(agent, []) if state is not None else []
         number = f"{acts.index(action) + 1} " if action in acts else ""
@@ -377,19 +377,22 @@ class GridEasy(GridTask):
         return f"{number}{box} {self._dest_word(self._agent_index.get(agent), action)}"
 
     def plan_text(self, plan: Mapping[str, str], state: GridState | None = None) -> str:
-        """A plan as a prompt shows it: JSON of action strings (authors) or ``{[i,j]: box dest; ...}`` (compact,
-        each agent by its square; with ``state``, each move's number too: the assessor weighing the critics' plans)."""
-        if self.notation != "compact":
+        """A plan as a prompt shows it: JSON of action strings (authors) or ``{Agent[i, j]: box dest; ...}``
+        (compact; ``[i,j]`` for the agent in the squares notation; with ``state``, each move's number too: the
+        assessor weighing the critics' plans)."""
+        if not self.compact:
             return json.dumps(dict(plan))
         return "{" + "; ".join(f"{self.agent_key(agent)}: {self.move_text(agent, action, state)}"
                                for agent, action in plan.items()) + "}"
 
     def rules_text(self) -> str:
-        if self.notation == "compact":
-            return (f"Grid Transportation (easy): {self.rows}x{self.cols} squares [row,col], one agent in each, named by it. "
+        if self.compact:
+            squares = self.plan_keys == "squares"
+            who, key = ("one agent in each, named by it", "[i,j]") if squares else ("Agent[i, j] in [i,j]", "Agent[i, j]")
+            return (f"Grid Transportation (easy): {self.rows}x{self.cols} squares [row,col], {who}. "
                     "Each step an agent may move one box in its square up (row-1), down (row+1), left (col-1) or "
                     "right (col+1), or match it with a target of its colour there (both vanish). Goal: match all "
-                    f"boxes in the fewest steps (limit {self.step_limit}). A plan is JSON {{\"[i,j]\": move number}} "
+                    f"boxes in the fewest steps (limit {self.step_limit}). A plan is JSON {{\"{key}\": move number}} "
                     "for the agents that act, applied in the order written.")
         return (f"Grid Transportation (easy): a {self.rows}x{self.cols} grid of squares, one agent per "
                 "square (Agent[i, j] sits in square[i, j]). Each agent can act only on boxes in its own "
@@ -401,23 +404,25 @@ class GridEasy(GridTask):
                 "assignments are applied in the order written.")
 
     def state_text(self, state: GridState) -> str:
-        if self.notation == "compact":
+        if self.compact:
             return self._compact_state(state)
         return f"Step {state.t}/{self.step_limit}. {self._listing(state)}"
 
     def planner_view(self, state: GridState, numbered: bool = False) -> str:
         """Compact: one line per square that holds anything, its agent's boxes with numbered moves (plans
         answer with the numbers, whatever ``numbered`` says); authors': ``GridTask.planner_view``."""
-        if self.notation != "compact":
+        if not self.compact:
             return super().planner_view(state, numbered)
-        lines = [f"Step {state.t}/{self.step_limit}. Squares not listed are empty. Each square's agent's boxes with "
-                 "their doable moves, numbered (a plan names each agent's move by its number):"]
+        squares = self.plan_keys == "squares"  # the line's square names its agent; else the agent is named
+        whose = "Each square's agent's" if squares else "Each agent's"
+        lines = [f"Step {state.t}/{self.step_limit}. Squares not listed are empty. {whose} boxes with their doable "
+                 "moves, numbered (a plan names each agent's move by its number):"]
         for cell, items in enumerate(state.places):
             targets, _ = self._compact_items(items)
             parts = [f"targets {targets}"] if targets else []
             moves = self._compact_moves(state, cell)
             if moves:
-                parts.append(f"boxes {moves}")
+                parts.append(f"boxes {moves}" if squares else f"{self.agents[cell]} boxes {moves}")
             if parts:
                 lines.append(f"{self._cell(cell)} " + "; ".join(parts))
         return "\n".join(lines)
@@ -427,7 +432,7 @@ class GridEasy(GridTask):
         key = self.keys[cell]
         colours = dict.fromkeys(it[4:] for it in state.places[cell] if it.startswith("box_"))
         line = plan.as_dict().get(agent)
-        if self.notation == "compact":
+        if self.compact:
             goals = []
             for colour in colours:
                 cells = self.target_cells(state, colour)

@@ -41,18 +41,21 @@ def actions_read_back(task: GridEasy, agent: str, line: str) -> list[str]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(["2x2", "2x4", "4x8"]), st.integers(0, 9), st.integers(0, 1000))
-def test_the_compact_view_names_every_doable_action_once_by_its_number(size, instance, seed):
-    task = grid_task(size, "easy", instance=instance).with_notation("compact")
+@given(st.sampled_from(["2x2", "2x4", "4x8"]), st.integers(0, 9), st.integers(0, 1000), st.sampled_from(["compact", "squares"]))
+def test_the_compact_view_names_every_doable_action_once_by_its_number(size, instance, seed, notation):
+    task = grid_task(size, "easy", instance=instance).with_notation(notation)
     state = random_state(task, seed, most=4)
     view = task.planner_view(state)
     assert "move(" not in view and "square[" not in view  # the state is written once, in the notation
     assert not re.search(r"\d \[", view)  # destinations are directions, not coordinates
     keys = plan_answers.schema(task, state, numbers=True)["properties"]
     for agent, acts in task.doable(state).items():
-        key = task.agent_key(agent)  # each agent is named by its square, in the view and in the plan
-        assert key == "[{},{}]".format(*task.ij(task.agents.index(agent))) and task.agent_of_key(key) == agent
-        lines = [x for x in view.splitlines() if x.startswith(f"{key} ") and " boxes " in x]
+        square = "[{},{}]".format(*task.ij(task.agents.index(agent)))
+        key = task.agent_key(agent)  # squares: each agent is named by its square, in the view and in the plan
+        assert key == (square if notation == "squares" else agent) and task.agent_of_key(key) == agent
+        lines = [x for x in view.splitlines() if x.startswith(f"{square} ") and " boxes " in x]
+        for x in lines:  # compact: the line names its agent; squares: its square does
+            assert (f"{agent} boxes " in x) if notation == "compact" else ("Agent[" not in x)
         if not acts:
             assert not lines and key not in keys
             continue
@@ -104,8 +107,14 @@ def test_the_notation_changes_the_text_and_nothing_else():
         authors.with_notation("terse")
 
 
-def test_memory_shows_past_states_and_plans_in_the_tasks_notation():
-    task = grid_task("2x2", "easy", instance=0).with_notation("compact")
+NAMES = {"compact": ("Agent[0, 0]", "Agent[1, 1]", "You are Agent[0, 0]"),
+         "squares": ("[0,0]", "[1,1]", "You are the agent of square [0,0]")}
+"""How each compact notation names Agent[0, 0] and Agent[1, 1] in a plan, and addresses Agent[0, 0]'s actor."""
+
+
+@pytest.mark.parametrize("notation", ["compact", "squares"])
+def test_memory_shows_past_states_and_plans_in_the_tasks_notation(notation):
+    task = grid_task("2x2", "easy", instance=0).with_notation(notation)
     state = task.initial_state()
     agent, acts = next((a, acts) for a, acts in task.doable(state).items() if acts)
     out = task.step(state, {agent: acts[-1]})
@@ -114,66 +123,74 @@ def test_memory_shows_past_states_and_plans_in_the_tasks_notation():
     box = acts[-1].removeprefix("move(box_").partition(",")[0]
     (i, j), dest_ij = task.ij(task.agents.index(agent)), tuple(int(x) for x in re.findall(r"\d+", acts[-1].partition(", ")[2]))
     dest = "match" if "target_" in acts[-1] else next(w for w, (di, dj) in STEP.items() if (i + di, j + dj) == dest_ij)
-    assert f"step 0: {task.state_text(state)} | plan {{[{i},{j}]: {box} {dest}}}" in prefix
+    name = agent if notation == "compact" else f"[{i},{j}]"
+    assert f"step 0: {task.state_text(state)} | plan {{{name}: {box} {dest}}}" in prefix
     assert "move(" not in prefix
 
 
-async def test_the_paper_preset_plays_a_compact_grid_with_numbered_plans_and_local_actors():
-    task = grid_task("2x2", "easy", instance=0).with_notation("compact")
+@pytest.mark.parametrize("notation", ["compact", "squares"])
+async def test_the_paper_preset_plays_a_compact_grid_with_numbered_plans_and_local_actors(notation):
+    task = grid_task("2x2", "easy", instance=0).with_notation(notation)
     state = task.initial_state()
-    config = coordinator_config("llamac", resolve_knobs("llamac", "paper", {}))
-    assert config == LLaMACConfig(**{k.replace("-", "_"): v for k, v in PRESETS["paper"].items()})
-    agent, acts = "Agent[0, 0]", task.doable(state)["Agent[0, 0]"]
+    config = coordinator_config("llamac", resolve_knobs("llamac", "paper", {"notation": notation}))
+    assert config == LLaMACConfig(**{**{k.replace("-", "_"): v for k, v in PRESETS["paper"].items()}, "notation": notation})
+    key, _, addressed = NAMES[notation]
+    acts = task.doable(state)["Agent[0, 0]"]
     wrong = 1  # purple down to [1,0]: away from the purple target in its own square, so the gate asks the actor
     seen: dict[Role, list[str]] = {}
 
     def answer(role, who, messages):
         seen.setdefault(role, []).append("\n".join(str(m.content) for m in messages))
         if role == Role.CRITIC_PAIR:
-            return json.dumps({"far_sighted": {"[0,0]": wrong}, "current": {"[0,0]": wrong}})
+            return json.dumps({"far_sighted": {key: wrong}, "current": {key: wrong}})
         if role == Role.ASSESSOR:
-            return json.dumps({"[0,0]": wrong})
+            return json.dumps({key: wrong})
         return "I Agree"
 
     decision = await LLaMACCoordinator(scripted_gateway(answer), config).decide(task, state, [])
-    assert decision.end_reason is None and decision.joint_action == {agent: acts[wrong - 1]}
+    assert decision.end_reason is None and decision.joint_action == {"Agent[0, 0]": acts[wrong - 1]}
     assert set(seen) == {Role.CRITIC_PAIR, Role.ASSESSOR, Role.ACTOR}  # the authors' calls: one critic pair
-    assert all("[0,0] targets blue green purple; boxes purple (1 down 2 right 3 match)" in p
-               for p in seen[Role.CRITIC_PAIR] + seen[Role.ASSESSOR])
-    assert all("keys are the squares [i,j] of the agents that act" in p for p in seen[Role.CRITIC_PAIR] + seen[Role.ASSESSOR])
-    # the assessor weighs the critics' plans as it must answer: numbers of the view's moves, keyed by squares
-    assert 'current gain: {"[0,0]": 1}' in seen[Role.ASSESSOR][0]
+    line = "[0,0] targets blue green purple; " + ("Agent[0, 0] " if notation == "compact" else "") + "boxes purple (1 down 2 right 3 match)"
+    planners = seen[Role.CRITIC_PAIR] + seen[Role.ASSESSOR]
+    assert all(line in p for p in planners)
+    keys_wording = "keys are the squares [i,j] of the agents that act" if notation == "squares" else "keys are agent names"
+    assert all(keys_wording in p for p in planners)
+    # the assessor weighs the critics' plans as it must answer: numbers of the view's moves
+    assert f'current gain: {{"{key}": 1}}' in seen[Role.ASSESSOR][0]
     (actor,) = seen[Role.ACTOR]
     assert actor.startswith(task.rules_text()) and "red x2 (3 up 4 right)" not in actor  # local: its own view only
-    assert "You are the agent of square [0,0]" in actor and "Agent[" not in actor.rpartition("[role=")[0]
-    assert "The plan's line for you: 1 purple down." in actor
+    assert "The plan's line for you: 1 purple down." in actor and addressed in actor
+    if notation == "squares":
+        assert all("Agent[" not in p.rpartition("[role=")[0] for p in planners + [actor])
 
 
-async def test_a_rule_fix_is_written_as_the_number_the_assessor_answers_with():
-    """With the direct gate the objection names the fix in the compact notation, number first: the
-    assessor answers numbers, so an action string there would have to be translated back (the 1.5B model
-    did not)."""
-    task = grid_task("2x2", "easy", instance=0).with_notation("compact")
+@pytest.mark.parametrize("notation", ["compact", "squares"])
+async def test_a_rule_fix_is_written_as_the_number_the_assessor_answers_with(notation):
+    """With the direct gate the objection names the fix in the compact notation, number first, and gives it
+    as the plan line to write: the assessor answers numbers, so an action string there would have to be
+    translated back (the 1.5B model did not), and told only the move it kept its old line."""
+    task = grid_task("2x2", "easy", instance=0).with_notation(notation)
     state = task.initial_state()
-    config = coordinator_config("llamac", resolve_knobs("llamac", "paper", {"actor_gate": "direct"}))
+    config = coordinator_config("llamac", resolve_knobs("llamac", "paper", {"actor_gate": "direct", "notation": notation}))
+    key, _, _ = NAMES[notation]
     revisions: list[str] = []
 
     def answer(role, who, messages):
         if role == Role.CRITIC_PAIR:
-            return json.dumps({"far_sighted": {"[0,0]": 1}, "current": {"[0,0]": 1}})
+            return json.dumps({"far_sighted": {key: 1}, "current": {key: 1}})
         if role == Role.ASSESSOR:
             if len(messages) > 2:
                 revisions.append(str(messages[-1].content))
-                return json.dumps({"[0,0]": 3})
-            return json.dumps({"[0,0]": 1})
+                return json.dumps({key: 3})
+            return json.dumps({key: 1})
         raise AssertionError(f"no actor is asked under the direct gate: {role}")
 
     decision = await LLaMACCoordinator(scripted_gateway(answer), config).decide(task, state, [])
     assert decision.joint_action == {"Agent[0, 0]": "move(box_purple, target_purple)"}
     (revision,) = revisions
-    assert "[0,0]: 1 purple down: " in revision and "take 3 purple match instead" in revision
-    assert 'Their fixes as plan lines: "[0,0]": 3\n' in revision  # the line to write, as it is written
-    assert "move(" not in revision and "Agent[" not in revision
+    assert f"{key}: 1 purple down: " in revision and "take 3 purple match instead" in revision
+    assert f'Their fixes as plan lines: "{key}": 3\n' in revision  # the line to write, as it is written
+    assert "move(" not in revision
 
 
 async def test_fixes_as_plan_lines_only_in_the_compact_notation():
@@ -196,26 +213,27 @@ async def test_fixes_as_plan_lines_only_in_the_compact_notation():
     assert "take move(box_purple, target_purple) instead" in revision and "plan lines" not in revision
 
 
-async def test_hmas2_plays_a_compact_grid_in_the_same_notation():
+@pytest.mark.parametrize("notation", ["compact", "squares"])
+async def test_hmas2_plays_a_compact_grid_in_the_same_notation(notation):
     """The notation is a knob of both LLM coordinators: HMAS-2's planner answers numbers and its agents see
     the whole plan written compactly."""
     from graphs.context import HMAS2Config
     from graphs.hmas2 import HMAS2Coordinator
 
-    task = grid_task("2x2", "easy", instance=0).with_notation("compact")
+    task = grid_task("2x2", "easy", instance=0).with_notation(notation)
     state = task.initial_state()
+    first, second, addressed = NAMES[notation]
     agent_prompts: list[str] = []
 
     def answer(role, who, messages):
         if role == Role.PLANNER:
-            return json.dumps({"[0,0]": 3, "[1,1]": 6})
+            return json.dumps({first: 3, second: 6})
         agent_prompts.append(str(messages[-1].content))
         return "I Agree"
 
-    decision = await HMAS2Coordinator(scripted_gateway(answer), HMAS2Config(notation="compact")).decide(task, state, [])
+    decision = await HMAS2Coordinator(scripted_gateway(answer), HMAS2Config(notation=notation)).decide(task, state, [])
     assert decision.joint_action == {"Agent[0, 0]": "move(box_purple, target_purple)",
                                      "Agent[1, 1]": "move(box_orange, target_orange)"}
     assert len(agent_prompts) == 2
-    assert all("whole plan: {[0,0]: 3 purple match; [1,1]: 6 orange match}" in p for p in agent_prompts)
-    assert {p.partition(".")[0] for p in agent_prompts} == {"You are the agent of square [0,0]",
-                                                            "You are the agent of square [1,1]"}
+    assert all(f"whole plan: {{{first}: 3 purple match; {second}: 6 orange match}}" in p for p in agent_prompts)
+    assert addressed in {p.partition(".")[0] for p in agent_prompts}

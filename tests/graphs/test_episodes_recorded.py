@@ -173,7 +173,7 @@ async def test_recorded_paper_llamac_episode(make_settings, vcr, record_mode) ->
     firsts = [m[-1]["content"] for m, _ in calls]
     pair = [c for c in firsts if c.startswith("You are the critic.")]
     assessed = [c for c in firsts if c.startswith("You are the assessor.")]
-    actors = [m for m, _ in calls if m[-1]["content"].startswith("You are the agent of square [")]
+    actors = [m for m, _ in calls if m[-1]["content"].startswith("You are Agent[")]
     assert len(pair) == len(assessed) == summary["steps"] >= 1  # the authors' two planning calls every step
     assert len(actors) >= 1 and all(m[0]["content"] == task.rules_text() for m in actors)  # local actors
     for messages, _ in calls:  # the compact notation everywhere: no action strings
