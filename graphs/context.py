@@ -107,7 +107,7 @@ class CoordinatorConfig:
         whose moves are numbered; on a task whose plans are action strings)."""
         from graphs.plan_answers import numbered
 
-        return (self.answer_format == "numbers" or getattr(task, "notation", "authors") != "authors") and numbered(task)
+        return (self.answer_format == "numbers" or getattr(task, "compact", False)) and numbered(task)
 
     def rounds_for(self, task: Task) -> int:
         if self.objection_rounds is not None:

@@ -165,7 +165,7 @@ def applied_fixes(raised: Sequence[Objection], plan: Plan, env_state: object, ct
 def fix_lines(raised: Sequence[Objection], env_state: object, ctx: CoordinatorContext) -> dict[str, Any]:
     """The round's rule fixes as the numbered plan lines the assessor answers with, in the compact notation
     (where every move is written with its number); empty otherwise, so other prompts are unchanged."""
-    if getattr(ctx.task, "notation", "authors") == "authors" or not ctx.config.numbers_for(ctx.task):
+    if not getattr(ctx.task, "compact", False) or not ctx.config.numbers_for(ctx.task):
         return {}
     fixes = {o.agent: o.fix for o in raised if o.fix is not None and o.fix != WITHDRAW}
     return as_numbers(ctx.task, env_state, fixes) if fixes else {}

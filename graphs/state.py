@@ -8,7 +8,7 @@ keys, so those keys have reducers: lists append, counters add, and the first end
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -43,8 +43,8 @@ class Suggestion:
     label: str
     text: str
     shown: str | None = None
-    """How the assessor is shown the plan when the task writes plans in a notation of its own (``plan_text``
-    of a compact grid); ``None``: ``text`` as it is."""
+    """How the assessor is shown the plan when the task's notation numbers the moves (a compact grid: the
+    numbers answer it must write, ``{"Agent[0, 1]": 2}``); ``None``: ``text`` as it is."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,9 @@ class Objection:
     fix: str | None = None
     """The action the actor's rule gate would take instead (``actor_gate="apply"`` may take it)."""
 
-    def line(self) -> str:
-        return f"{self.agent}: {self.text}"
+    def line(self, name: Callable[[str], str] = str) -> str:
+        """``Agent: text``, the agent named by ``name`` (as a plan's keys name it: ``plan_answers.key_of``)."""
+        return f"{name(self.agent)}: {self.text}"
 
 
 class StepState(TypedDict, total=False):

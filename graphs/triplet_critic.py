@@ -31,7 +31,7 @@ def suggestion(task: Task, state: Any, label: str, text: str) -> Suggestion:
     """A critic's plan (action strings, as the syntax check reads them), shown to the assessor as the assessor
     must answer when the task's notation numbers the moves (a compact grid: ``{"Agent[0, 1]": 2}``, each
     number a doable move of the view)."""
-    plan = task.parse_plan(text) if getattr(task, "notation", "authors") != "authors" else None
+    plan = task.parse_plan(text) if getattr(task, "compact", False) else None
     if not isinstance(plan, Plan):
         return Suggestion(label, text)
     return Suggestion(label, text, json.dumps(as_numbers(task, state, plan.as_dict())))

@@ -28,25 +28,24 @@ FLAGS = {"total_steps": "--steps", "n_envs": "--n-envs", "episode_length": "--ep
 """``rl_bridge.train``'s PPO flags (``ppo_overrides``), by the setting each overrides."""
 
 
-def train_command(folder: Path) -> str:
-    """The command that trained a recipe's run folder (``OUT/<task>/<label>/seedN``), rebuilt from its
-    config.json: the recipe, algorithm, seed and ``--out``, with the flags that changed the recipe's own
+def train_command(data: dict[str, Any], out: Path) -> str:
+    """The command that trained a recipe's run under ``out`` (its ``--out``), rebuilt from the run's
+    config.json ``data``: the recipe, algorithm and seed, with the flags that changed the recipe's own
     settings (PPO settings, the wall-time budget, ``--eval-every``, which picks a ``select`` recipe's network)."""
     from rl_bridge.recipes import recipe
 
-    data = json.loads((folder / "config.json").read_text())
     r, final = data["recipe"], data["final"]
     parts = ["python -m rl_bridge.train", "--recipe", r["name"], "--algo", r["algo"], "--seeds", str(data["seed"]),
-             "--out", str(folder.parents[2])]
+             "--out", str(out)]
     if "eval_every" in final:
         parts += ["--eval-every", str(final["eval_every"])]
     try:
         own = recipe(r["name"], r["algo"]).ppo_config()
     except RLUsageError:  # a recipe renamed since: its settings are the recorded ones
         own = None
-    for field, flag in FLAGS.items():
-        if own is not None and data["ppo"].get(field) != getattr(own, field):
-            parts += [flag, f"{data['ppo'][field]:g}"]
+    if own is not None:
+        parts += [part for field, flag in FLAGS.items() if data["ppo"].get(field) != getattr(own, field)
+                  for part in (flag, f"{data['ppo'][field]:g}")]
     if final.get("budget_s") is not None and final["budget_s"] != r["budget_minutes"] * 60:
         parts += ["--budget-minutes", f"{final['budget_s'] / 60:g}"]
     return " ".join(parts)
@@ -90,10 +89,11 @@ def replay(folder: Path, n: int = 10) -> dict[str, Any]:
 def summarise(folder: Path) -> dict[str, Any]:
     data = json.loads((folder / "config.json").read_text())
     r = data["recipe"]
+    runs = folder.parents[2]  # the run's --out: OUT/<task>/<label>/seedN
     played = replay(folder)
     row: dict[str, Any] = {"recipe": r["name"], "algo": r["algo"], "seed": data["seed"],
                            "wall_min": round(data["final"]["wall_s"] / 60, 1), "env_steps": data["final"]["env_steps"],
-                           "command": train_command(folder), "runs": str(folder.parents[2])}
+                           "command": train_command(data, runs), "runs": str(runs)}
     metric, at_least = r["target"]["metric"], r["target"]["at_least"]
     met = data["final"]["wall_s"] <= r["target"]["minutes"] * 60 * 1.05
     for which in ("golden", "fresh"):

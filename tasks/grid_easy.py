@@ -357,11 +357,11 @@ class GridEasy(GridTask):
 
     def agent_key(self, agent: AgentId) -> str:
         """The key a plan answer writes for ``agent`` (``plan_keys``)."""
-        return self._cell(self._agent_index[agent]) if self.notation == "squares" and agent in self._agent_index else agent
+        return self._cell(self._agent_index[agent]) if self.plan_keys == "squares" and agent in self._agent_index else agent
 
     def agent_of_key(self, key: str) -> str:
         """The agent a plan answer's key names (``agent_key`` the other way; anything else as it is)."""
-        if self.notation != "squares":
+        if self.plan_keys != "squares":
             return key
         cell = self.cell_of(numbers(key)) if re.fullmatch(r"\[\d+,\d+\]", key) else None
         return self.agents[cell] if cell is not None else key

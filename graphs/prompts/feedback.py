@@ -28,7 +28,7 @@ def revise(objections: Sequence[Objection], fix_lines: Mapping[str, Any] | None 
     ``fix_lines``: the rule fixes as the plan lines an answer writes (``"Agent[1, 1]": 4``), for a plan
     answered with numbers: told only ``take 4 orange match instead``, Qwen 1.5B kept its old lines;
     ``name``: how the plan's keys name an agent (``graphs.plan_answers.key_of``)."""
-    lines = "\n".join(f"{name(o.agent)}: {o.text}" for o in objections)
+    lines = "\n".join(o.line(name) for o in objections)
     fixes = ""
     if fix_lines:
         fixes = "Their fixes as plan lines: " + ", ".join(f"{json.dumps(a)}: {json.dumps(v)}" for a, v in fix_lines.items()) + "\n"
