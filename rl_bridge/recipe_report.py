@@ -6,6 +6,11 @@ beside the greedy planner's on the same instances (grids), the normalised reward
 whether the recipe's target was met. Writes ``OUT.md``, ``OUT.csv`` (the table), ``OUT_curves.csv`` and
 ``OUT_curves.png`` (golden success, or normalised reward, against wall time); ``OUT_notes.md``, written
 by hand (what was not reached and why), is appended when it exists.
+
+``python -m rl_bridge.recipe_report --tables OUT1.csv OUT2.csv ... --out results/rl_recipes_overview``:
+one matrix, recipe by algorithm, of the tables earlier reports wrote (run folders do not outlive a
+machine; their tables are committed). Tables are given oldest first; a later row for the same recipe,
+algorithm and seed is the one the matrix shows, and every row stays listed below it with its table.
 """
 
 from __future__ import annotations
@@ -185,12 +190,90 @@ def plot(curves: dict[str, list[dict[str, str]]], out: Path) -> None:
         writer.writerows(rows)
 
 
+ORDER = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-5", "alloc-10",
+         "alloc-50")
+ALGOS = ("steer", "mappo", "happo", "mat", "step")
+
+
+def cell(row: dict[str, str]) -> str:
+    """One run in a matrix cell: golden (fresh) solved and steps beside the planner's (grids) or G/G* at the last
+    step (allocation), its wall time, and whether it met the recipe's target."""
+    mark = "**met**" if row["met"] == "yes" else "not met"
+    if row.get("golden_normalised_last"):
+        head = f"{float(row['golden_normalised_last']):.3f} ({float(row['fresh_normalised_last']):.3f})"
+    else:
+        head = (f"{float(row['golden_success']):g}/10 ({float(row['fresh_success']):g}/10), "
+                f"{row['golden_steps']} steps ({row['golden_planner_steps']})")
+    return f"{head}; {row['wall_min']} min; {mark}"
+
+
+def overview(tables: list[Path], out: Path) -> None:
+    """The matrix of ``tables`` (oldest first; a later row replaces an earlier one of the same recipe, algorithm
+    and seed) and every row with the table it came from: ``OUT.md`` and ``OUT.csv``."""
+    rows: list[dict[str, str]] = []
+    for table in tables:
+        if not table.is_file():
+            raise RLUsageError(f"no table {table}: give the .csv files earlier reports wrote")
+        with table.open(newline="") as f:
+            found = list(csv.DictReader(f))
+        if not found or not {"recipe", "algo", "seed", "met"} <= set(found[0]):
+            raise RLUsageError(f"{table} is not a table written by rl_bridge.recipe_report")
+        rows += [{**row, "table": table.name} for row in found]
+    latest = {(r["recipe"], r["algo"], r["seed"]): r for r in rows}
+    rank = {name: i for i, name in enumerate(ORDER)}
+    recipes = sorted({r["recipe"] for r in rows}, key=lambda n: (rank.get(n, 99), n))
+    seeds = sorted({r["seed"] for r in rows}, key=int)
+    lines = ["# RL recipes: every recipe by algorithm, as last measured", "",
+             "Regenerate: `python -m rl_bridge.recipe_report --tables "
+             + " ".join(str(t) for t in tables) + f" --out {out}` (tables oldest first; each table's own "
+             "commands, curves and notes are in its `.md`).", "",
+             "A cell is the latest run of the recipe with that algorithm: grids, golden (fresh) instances solved "
+             "and steps per solved golden episode (the greedy planner's on the same instances); allocation, G/G* at "
+             "the last step on golden (fresh) instances; then the run's wall time and whether it met the recipe's "
+             "target. Empty: not run under the recipe.", ""]
+    for seed in seeds:
+        if len(seeds) > 1:
+            lines += [f"Seed {seed}:", ""]
+        lines += ["| recipe | target | " + " | ".join(a.upper() if a != "steer" else "STEER" for a in ALGOS) + " |",
+                  "|---|---|" + "---|" * len(ALGOS)]
+        for name in recipes:
+            cells = [latest.get((name, algo, seed)) for algo in ALGOS]
+            target = next(c["target"] for c in cells if c is not None) if any(cells) else ""
+            lines.append(f"| {name} | {target} | " + " | ".join(cell(c) if c else "" for c in cells) + " |")
+        lines.append("")
+    lines += ["Every run, with the table it is from (the matrix shows the last of a recipe, algorithm and seed):", "",
+              "| recipe | algo | seed | result | table |", "|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (rank.get(r["recipe"], 99), r["recipe"], ALGOS.index(r["algo"])
+                                         if r["algo"] in ALGOS else 99, int(r["seed"]))):
+        shown = " (shown)" if latest[(r["recipe"], r["algo"], r["seed"])] is r else ""
+        lines.append(f"| {r['recipe']} | {r['algo']} | {r['seed']} | {cell(r)}{shown} | [{r['table']}]"
+                     f"({Path(r['table']).with_suffix('.md').name}) |")
+    lines.append("")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text("\n".join(lines))
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    with out.with_suffix(".csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(latest.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m rl_bridge.recipe_report")
-    p.add_argument("runs", nargs="+", type=Path)
+    p.add_argument("runs", nargs="*", type=Path, help="run folders (or folders holding them) that followed a recipe")
+    p.add_argument("--tables", nargs="+", type=Path, metavar="CSV",
+                   help="instead of runs: tables earlier reports wrote (OUT.csv), oldest first, merged into one matrix")
     p.add_argument("--out", type=Path, default=Path("results/rl_recipes"))
     args = p.parse_args(argv)
     try:
+        if args.tables:
+            if args.runs:
+                raise RLUsageError("give run folders or --tables, not both")
+            overview(args.tables, args.out)
+            print(f"wrote {args.out.with_suffix('.md')}")
+            return 0
+        if not args.runs:
+            raise RLUsageError("give run folders (RUNS) or --tables CSV ...")
         from rl_bridge.run_folder import find_runs
 
         folders = [f for f in find_runs(*args.runs) if json.loads((f / "config.json").read_text()).get("recipe")]
@@ -202,8 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             with (folder / "curve.csv").open() as f:
                 curves[f"{row['recipe']} {row['algo']} s{row['seed']}"] = list(csv.DictReader(f))
-        order = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-5", "alloc-10", "alloc-50")
-        rows.sort(key=lambda r: (order.index(r["recipe"]) if r["recipe"] in order else 99, r["algo"], r["seed"]))
+        rows.sort(key=lambda r: (ORDER.index(r["recipe"]) if r["recipe"] in ORDER else 99, r["algo"], r["seed"]))
         write(rows, curves, args.out)
     except RLUsageError as err:
         print(f"error: {err}", file=sys.stderr)
