@@ -181,15 +181,21 @@ def train_recipe(which: str | Recipe, seed: int, out: Path | None, algo: str | N
     init_from = None
     if r.warm_start is not None:
         init_from = shipped_policy(r.warm_start, r.algo, seed) or shipped_policy(r.warm_start, r.algo, 0)
-        if init_from is None and log:
+        if init_from is None and out is not None:
+            # the curriculum's smaller recipe, trained first under the same --out (or found there from a run before)
+            if log:
+                print(f"  no {r.algo} policy of {r.warm_start} is shipped: training it first under {out}", flush=True)
+            init_from = policy_for(r.warm_start, r.algo, seed, out, log=log, eval_every=eval_every)
+        elif init_from is None and log:
             print(f"  no {r.algo} policy of {r.warm_start} is shipped: training {r.name} from scratch", flush=True)
     return train_run(r.algo, r.env_spec(), seed, cfg, out, eval_every, dict(r.network), log=log,
                      budget_s=budget, recipe=r.model_dump(mode="json"), evaluate_at_end=evaluate_at_end,
                      init_from=init_from, select_on=r.target.metric if r.select == "validation" else None)
 
 
-def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None = None) -> Path:
-    """A trained policy for the recipe: the shipped one, else one trained now under ``out``."""
+def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None = None, log: bool = False,
+               eval_every: int = 10) -> Path:
+    """A trained policy for the recipe: the shipped one, else the one under ``out`` (trained now if absent)."""
     shipped = shipped_policy(name, algo, seed)
     if shipped is not None:
         return shipped
@@ -198,7 +204,7 @@ def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None =
     r = recipe(name, algo)
     folder = out / r.env_spec().name / algo / f"seed{seed}"
     if not (folder / "model.pt").is_file():
-        train_recipe(r, seed, out, log=False)
+        train_recipe(r, seed, out, log=log, eval_every=eval_every)
     return folder
 
 

@@ -256,3 +256,29 @@ def test_a_recipe_that_selects_on_validation_keeps_its_best_network_and_says_so(
     algo, _ = load_run(folder)  # the saved network is the chosen one, and the final figures are its own
     assert evaluate(algo, r.env_spec(), validation=True)["normalised_last"] == pytest.approx(chosen["score"])
     assert evaluate(algo, r.env_spec())["normalised_last"] == pytest.approx(config.final["normalised_last"])
+
+
+def test_a_warm_start_that_is_not_shipped_is_trained_first_under_the_same_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The curriculum is followed even for an algorithm with no shipped policy of the smaller recipe: that
+    recipe trains first under ``--out`` and the bigger one starts from it (alloc-10 -> alloc-50, MAPPO)."""
+    import rl_bridge.train as train
+    from rl_bridge.recipes import shipped_policy
+
+    real = train.recipe
+
+    def one_update(name: str, algo: str | None = None):  # the smaller recipe as it is, but one PPO update long
+        r = real(name, algo)
+        return r.model_copy(update={"ppo": {**r.ppo, "total_steps": r.ppo["n_envs"] * r.ppo["episode_length"]}})
+
+    monkeypatch.setattr(train, "recipe", one_update)
+    big = real("alloc-50", "mappo")
+    assert big.warm_start == "alloc-10" and shipped_policy("alloc-10", "mappo") is None
+    _, config = train.train_recipe(big, 0, tmp_path, overrides={"total_steps": 8 * 80}, eval_every=1, log=False,
+                                   evaluate_at_end=False)
+    first = train.run_folder(tmp_path, real("alloc-10", "mappo").env_spec(), "mappo", 0)
+    assert (first / "model.pt").is_file() and config.final["warm_start"] == str(first)
+    assert json.loads((first / "config.json").read_text())["recipe"]["name"] == "alloc-10"
+    # asked again, the policy under --out is found, not trained again
+    stamp = (first / "model.pt").stat().st_mtime_ns
+    assert train.policy_for("alloc-10", "mappo", 0, tmp_path) == first
+    assert (first / "model.pt").stat().st_mtime_ns == stamp
