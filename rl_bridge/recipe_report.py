@@ -195,16 +195,37 @@ ORDER = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "gr
 ALGOS = ("steer", "mappo", "happo", "mat", "step")
 
 
+def capped(row: dict[str, str]) -> float | None:
+    """The recipe's own budget in minutes when ``row``'s run was stopped short of both the recipe's steps and its
+    budget (a shorter ``--budget-minutes``); None for a run the recipe itself bounded. Read from recipes.toml as
+    it is now, without torch."""
+    import tomllib
+
+    table = tomllib.loads(Path(__file__).with_name("recipes.toml").read_text())["recipes"]
+    data = table.get(row["recipe"])
+    if data is None:
+        return None
+    own = data.get("algos", {}).get(row["algo"], {})
+    ppo = {**data["ppo"], **own.get("ppo", {})}
+    update = ppo["n_envs"] * ppo["episode_length"]  # a run stops at the last whole update within its steps
+    budget = float(own.get("budget_minutes", data["budget_minutes"]))
+    short = int(float(row["env_steps"])) + update <= ppo["total_steps"] and float(row["wall_min"]) < 0.95 * budget
+    return budget if short else None
+
+
 def cell(row: dict[str, str]) -> str:
     """One run in a matrix cell: golden (fresh) solved and steps beside the planner's (grids) or G/G* at the last
-    step (allocation), its wall time, and whether it met the recipe's target."""
+    step (allocation), its wall time (and the recipe's budget when a shorter cap stopped it), and whether it met
+    the recipe's target."""
     mark = "**met**" if row["met"] == "yes" else "not met"
+    budget = capped(row)
+    minutes = f"{row['wall_min']} min" + (f" (cut short: the recipe allows {budget:g})" if budget else "")
     if row.get("golden_normalised_last"):
         head = f"{float(row['golden_normalised_last']):.3f} ({float(row['fresh_normalised_last']):.3f})"
     else:
         head = (f"{float(row['golden_success']):g}/10 ({float(row['fresh_success']):g}/10), "
                 f"{row['golden_steps']} steps ({row['golden_planner_steps']})")
-    return f"{head}; {row['wall_min']} min; {mark}"
+    return f"{head}; {minutes}; {mark}"
 
 
 def overview(tables: list[Path], out: Path) -> None:
@@ -229,7 +250,8 @@ def overview(tables: list[Path], out: Path) -> None:
              "commands, curves and notes are in its `.md`).", "",
              "A cell is the latest run of the recipe with that algorithm: grids, golden (fresh) instances solved "
              "and steps per solved golden episode (the greedy planner's on the same instances); allocation, G/G* at "
-             "the last step on golden (fresh) instances; then the run's wall time and whether it met the recipe's "
+             "the last step on golden (fresh) instances; then the run's wall time (\"cut short\": a shorter "
+             "`--budget-minutes` stopped it before the recipe's steps and budget) and whether it met the recipe's "
              "target. Empty: not run under the recipe.", ""]
     for seed in seeds:
         if len(seeds) > 1:

@@ -24,15 +24,16 @@ def table(path: Path, *rows: dict[str, str]) -> Path:
     return path
 
 
-def grid_row(algo: str, solved: int, minutes: float, met: str) -> dict[str, str]:
-    return {"recipe": "grid-hard-2x4", "algo": algo, "seed": "0", "wall_min": str(minutes), "env_steps": "1000",
+def grid_row(algo: str, solved: int, minutes: float, met: str, steps: int = 299_008) -> dict[str, str]:
+    return {"recipe": "grid-hard-2x4", "algo": algo, "seed": "0", "wall_min": str(minutes), "env_steps": str(steps),
             "golden_success": f"{solved}.0", "golden_steps": "8.2", "golden_planner_steps": "4.6",
             "fresh_success": "9.0", "fresh_steps": "9.2", "fresh_planner_steps": "4.1",
             "target": "success >= 0.8 within 30 min", "met": met}
 
 
 def test_a_later_table_replaces_an_earlier_run_in_the_matrix_and_both_stay_listed(tmp_path: Path) -> None:
-    old = table(tmp_path / "old.csv", grid_row("step", 7, 5.1, "no"), grid_row("mappo", 10, 2.9, "yes"))
+    # STEP's first run was stopped by a 5-minute cap at 56k of the recipe's 300k steps; MAPPO ran them all in 2.9
+    old = table(tmp_path / "old.csv", grid_row("step", 7, 5.1, "no", steps=56_320), grid_row("mappo", 10, 2.9, "yes"))
     alloc = {"recipe": "alloc-50", "algo": "steer", "seed": "0", "wall_min": "16.1", "env_steps": "101120",
              "golden_success": "10.0", "fresh_success": "10.0", "target": "normalised_last >= 0.9 within 60 min",
              "met": "yes", "golden_normalised_last": "0.947", "fresh_normalised_last": "0.944"}
@@ -44,10 +45,11 @@ def test_a_later_table_replaces_an_earlier_run_in_the_matrix_and_both_stay_liste
               if line.startswith(("| grid-", "| alloc-"))}
     hard = matrix["grid-hard-2x4"]  # recipe, target, STEER, MAPPO, HAPPO, MAT, STEP
     assert hard[2] == "" and hard[3].startswith("10/10 (9/10)") and hard[6].startswith("9/10 (9/10)")
-    assert "27.0 min; **met**" in hard[6]
+    assert "27.0 min; **met**" in hard[6] and "2.9 min; **met**" in hard[3]
     assert matrix["alloc-50"][2].startswith("0.947 (0.944); 16.1 min; **met**")
     listed = [line for line in text.splitlines() if line.startswith("| grid-hard-2x4 | step |")]
     assert len(listed) == 2 and "not met" in listed[0] and "(shown)" not in listed[0]
+    assert "5.1 min (cut short: the recipe allows 30)" in listed[0] and "cut short" not in listed[1]
     assert "(shown)" in listed[1] and "[new.csv](new.md)" in listed[1]
     merged = list(csv.DictReader((tmp_path / "overview.csv").open()))
     assert {(r["algo"], r["golden_success"], r["table"]) for r in merged if r["recipe"] == "grid-hard-2x4"} == {
