@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from graphs.prompts.shared import ACTION_VALUES, AGENT_KEYS, NUMBER_VALUES, SQUARE_KEYS
+from graphs.prompts.shared import ACTION_VALUES, AGENT_KEYS, NUMBER_VALUES, PLAN_FORMAT, SQUARE_KEYS
 from tasks.base import Task
 from tasks.plans import extract_json_object
 
@@ -54,6 +54,10 @@ def schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = (), numb
                 properties[key_of(task, agent)] = {"type": "integer", "enum": [i for i, _ in allowed]}
             else:
                 properties[key_of(task, agent)] = {"type": "string", "enum": [a for _, a in allowed]}
+    if numbers or getattr(task, "plan_keys", "agents") != "agents":
+        # the task's description names action strings and agent names; an endpoint that shows the schema to the
+        # model (OpenAI's structured outputs) must read the keys and values this answer really takes
+        base = {**base, "description": worded(PLAN_FORMAT, numbers, task)}
     return {**base, "properties": properties, "additionalProperties": False}
 
 

@@ -237,3 +237,19 @@ async def test_hmas2_plays_a_compact_grid_in_the_same_notation(notation):
     assert len(agent_prompts) == 2
     assert all(f"whole plan: {{{first}: 3 purple match; {second}: 6 orange match}}" in p for p in agent_prompts)
     assert addressed in {p.partition(".")[0] for p in agent_prompts}
+
+
+@pytest.mark.parametrize(("notation", "numbers"), [("authors", False), ("authors", True), ("compact", True), ("squares", True)])
+def test_the_plan_schema_describes_the_keys_and_values_the_answer_takes(notation, numbers):
+    """An endpoint with structured outputs shows the schema's description to the model: it must not ask for
+    action strings where the enum holds numbers, nor for agent names where the keys are squares."""
+    task = grid_task("2x2", "easy", instance=0).with_notation(notation)
+    state = task.initial_state()
+    schema = plan_answers.schema(task, state, numbers=numbers)
+    text, (key, allowed) = schema["description"], next(iter(schema["properties"].items()))
+    if numbers:
+        assert "number" in text and "action string" not in text and allowed["type"] == "integer"
+    else:
+        assert "action string" in text and allowed["type"] == "string"
+    assert ("squares [i,j]" in text) == (notation == "squares") and ("agent name" in text) == (notation != "squares")
+    assert plan_answers.agent_of(task, key) in task.agents
