@@ -20,6 +20,7 @@ import asyncio
 import csv
 import json
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -190,18 +191,29 @@ def plot(curves: dict[str, list[dict[str, str]]], out: Path) -> None:
         writer.writerows(rows)
 
 
-ORDER = ("grid-easy-2x2", "grid-easy-2x4", "grid-easy-4x8", "grid-hard-2x2", "grid-hard-2x4", "alloc-5", "alloc-10",
-         "alloc-50")
 ALGOS = ("steer", "mappo", "happo", "mat", "step")
+"""``rl_bridge.recipes.RECIPE_ALGOS``, the matrix's columns (that module imports torch; a report of tables needs none)."""
+
+
+@cache
+def recipes_table() -> dict[str, Any]:
+    """recipes.toml's recipes as written, read once and without torch (``rl_bridge.recipes`` validates them)."""
+    import tomllib
+
+    return tomllib.loads(Path(__file__).with_name("recipes.toml").read_text())["recipes"]
+
+
+def recipe_rank(name: str) -> int:
+    """Where a recipe sorts in a table: its place in recipes.toml (unknown names last)."""
+    names = list(recipes_table())
+    return names.index(name) if name in names else len(names)
 
 
 def capped(row: dict[str, str]) -> float | None:
     """The recipe's own budget in minutes when ``row``'s run was stopped short of both the recipe's steps and its
     budget (a shorter ``--budget-minutes``); None for a run the recipe itself bounded. Read from recipes.toml as
-    it is now, without torch."""
-    import tomllib
-
-    table = tomllib.loads(Path(__file__).with_name("recipes.toml").read_text())["recipes"]
+    it is now."""
+    table = recipes_table()
     data = table.get(row["recipe"])
     if data is None:
         return None
@@ -241,8 +253,7 @@ def overview(tables: list[Path], out: Path) -> None:
             raise RLUsageError(f"{table} is not a table written by rl_bridge.recipe_report")
         rows += [{**row, "table": table.name} for row in found]
     latest = {(r["recipe"], r["algo"], r["seed"]): r for r in rows}
-    rank = {name: i for i, name in enumerate(ORDER)}
-    recipes = sorted({r["recipe"] for r in rows}, key=lambda n: (rank.get(n, 99), n))
+    recipes = sorted({r["recipe"] for r in rows}, key=lambda n: (recipe_rank(n), n))
     seeds = sorted({r["seed"] for r in rows}, key=int)
     lines = ["# RL recipes: every recipe by algorithm, as last measured", "",
              "Regenerate: `python -m rl_bridge.recipe_report --tables "
@@ -265,7 +276,7 @@ def overview(tables: list[Path], out: Path) -> None:
         lines.append("")
     lines += ["Every run, with the table it is from (the matrix shows the last of a recipe, algorithm and seed):", "",
               "| recipe | algo | seed | result | table |", "|---|---|---|---|---|"]
-    for r in sorted(rows, key=lambda r: (rank.get(r["recipe"], 99), r["recipe"], ALGOS.index(r["algo"])
+    for r in sorted(rows, key=lambda r: (recipe_rank(r["recipe"]), r["recipe"], ALGOS.index(r["algo"])
                                          if r["algo"] in ALGOS else 99, int(r["seed"]))):
         shown = " (shown)" if latest[(r["recipe"], r["algo"], r["seed"])] is r else ""
         lines.append(f"| {r['recipe']} | {r['algo']} | {r['seed']} | {cell(r)}{shown} | [{r['table']}]"
@@ -307,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             with (folder / "curve.csv").open() as f:
                 curves[f"{row['recipe']} {row['algo']} s{row['seed']}"] = list(csv.DictReader(f))
-        rows.sort(key=lambda r: (ORDER.index(r["recipe"]) if r["recipe"] in ORDER else 99, r["algo"], r["seed"]))
+        rows.sort(key=lambda r: (recipe_rank(r["recipe"]), r["algo"], r["seed"]))
         write(rows, curves, args.out)
     except RLUsageError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -202,7 +202,7 @@ def policy_for(name: str, algo: str = "steer", seed: int = 0, out: Path | None =
     if out is None:
         raise RLUsageError(f"no {algo} policy is shipped for recipe {name} seed {seed}; give a folder to train one in")
     r = recipe(name, algo)
-    folder = out / r.env_spec().name / algo / f"seed{seed}"
+    folder = run_folder(out, r.env_spec(), algo, seed)
     if not (folder / "model.pt").is_file():
         train_recipe(r, seed, out, log=log, eval_every=eval_every)
     return folder
