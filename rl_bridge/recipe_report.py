@@ -235,8 +235,9 @@ def cell(row: dict[str, str]) -> str:
     if row.get("golden_normalised_last"):
         head = f"{float(row['golden_normalised_last']):.3f} ({float(row['fresh_normalised_last']):.3f})"
     else:
-        head = (f"{float(row['golden_success']):g}/10 ({float(row['fresh_success']):g}/10), "
-                f"{row['golden_steps']} steps ({row['golden_planner_steps']})")
+        head = f"{float(row['golden_success']):g}/10 ({float(row['fresh_success']):g}/10)"
+        if row["golden_steps"] not in ("", "nan"):  # steps per solved episode: none when nothing was solved
+            head += f", {row['golden_steps']} steps ({row['golden_planner_steps']})"
     return f"{head}; {minutes}; {mark}"
 
 

@@ -56,6 +56,13 @@ def test_a_later_table_replaces_an_earlier_run_in_the_matrix_and_both_stay_liste
         ("step", "9.0", "new.csv"), ("mappo", "10.0", "old.csv")}
 
 
+def test_a_run_that_solved_nothing_shows_no_steps_per_solved_episode(tmp_path: Path) -> None:
+    nothing = {**grid_row("step", 0, 60.2, "no"), "golden_steps": "nan", "golden_planner_steps": "nan"}
+    assert report(["--tables", str(table(tmp_path / "t.csv", nothing)), "--out", str(tmp_path / "overview")]) == 0
+    text = (tmp_path / "overview.md").read_text()
+    assert "0/10 (9/10); 60.2 min; not met" in text and "nan" not in text
+
+
 def test_a_file_that_is_not_a_report_table_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "other.csv"
     other.write_text("a,b\n1,2\n")
