@@ -169,15 +169,17 @@ KNOBS: tuple[Knob, ...] = _knobs()
 
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"critics": "merged", "actor_context": "local", "actor_gate": "ask", "assessor": "always",
-              "answer_format": "numbers", "notation": "compact", "memory_steps": 1},
+              "answer_format": "numbers", "notation": "squares", "memory_steps": 1},
     "lean": {"critics": "merged", "actor_context": "shared", "actor_gate": "apply", "assessor": "on-disagreement",
              "answer_format": "numbers", "idle_actors": "volunteer", "gate_goal": "paired", "syntax_repair": "drop"},
 }
 """LLaMAC presets (knob key -> value). ``paper`` is the authors' LLaMAC as their code runs it: one critic call
 for both plans (their TripletCritic's merged prompt), the assessor every step, an actor asked whenever its rule
-gate doubts its line and shown its own view; written in the compact notation with plans answered by number
-and the last step as memory (the same question in fewer tokens: results/llm_benchmarks.md). The authors' wording is one flag each away
-(``--notation authors --answer-format actions``; ``--critics split --actor-context shared`` for the paper's
+gate doubts its line and shown its own view; written in the compact notation with each agent named by its
+square (``squares``), plans answered by number, and the last step as memory: the same question in fewer tokens,
+half the output tokens per plan of the authors' wording (results/llm_benchmarks.md; ``--notation compact`` keeps
+the agents' names: -39 %/-47 % per plan, and Qwen 1.5B needed 16-27 % fewer steps with it). The authors' wording
+is one flag each away (``--notation authors --answer-format actions``; ``--critics split --actor-context shared`` for the paper's
 description of two concurrent critics over the shared prefix), which the recorded cassettes of
 ``LLaMACConfig()`` keep. ``lean`` is ours: one merged critic call, the assessor only when the
 critics disagree, actors that take their rule gate's fix (most executed lines are then the rules'), idle

@@ -70,7 +70,8 @@ def add_knob_flags(p: argparse.ArgumentParser) -> None:
                         "action numbers; solves the grids with the small local model) or paper (the "
                         "authors' LLaMAC as their code runs it: one critic call for both plans, the assessor every "
                         "step, actors asked when their rule gate doubts their line, each with its own view; in the "
-                        "compact notation with numbered plans and the last step as memory: --notation authors "
+                        "compact notation with agents named by their squares, numbered plans and the last step as "
+                        "memory: --notation compact names the agents, --notation authors "
                         "--answer-format actions give the authors' wording); a single knob flag overrides its value")
     for knob in KNOBS:
         default = knob.default_help or f"{knob.default}, or the preset's"

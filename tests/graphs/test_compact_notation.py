@@ -1,4 +1,4 @@
-"""The compact notation of Easy grids (``notation="compact"``, the paper preset's): the prompts write every
+"""The compact notations of Easy grids (``compact``, and ``squares``, the paper preset's): the prompts write every
 doable action once, by its number, and every box and target of the state, so nothing the model was told
 in the authors' notation is lost; the task's dynamics are the same in both."""
 

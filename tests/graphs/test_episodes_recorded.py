@@ -163,20 +163,24 @@ async def test_recorded_lean_llamac_episode(make_settings, vcr, record_mode) -> 
 
 PAPER = coordinator_config("llamac", resolve_knobs("llamac", "paper", {}))
 """The paper preset: the authors' calls (one critic-pair call, the assessor every step, the actors their rule
-gate doubts, each with its own view) in the compact notation, plans answered with numbers."""
+gate doubts, each with its own view) in the compact notation with agents named by their squares, plans
+answered with numbers."""
 
 
 @pytest.mark.vcr
 async def test_recorded_paper_llamac_episode(make_settings, vcr, record_mode) -> None:
-    task = GridEasy.from_instance(2, 2, 0).with_notation("compact")
+    task = GridEasy.from_instance(2, 2, 0).with_notation(PAPER.notation)
     summary, calls, _ = await play_recorded(make_settings, vcr, record_mode, task, PAPER, "paper")
     firsts = [m[-1]["content"] for m, _ in calls]
     pair = [c for c in firsts if c.startswith("You are the critic.")]
     assessed = [c for c in firsts if c.startswith("You are the assessor.")]
-    actors = [m for m, _ in calls if m[-1]["content"].startswith("You are Agent[")]
+    actors = [m for m, _ in calls if m[-1]["content"].startswith("You are the agent of square [")]
     assert len(pair) == len(assessed) == summary["steps"] >= 1  # the authors' two planning calls every step
     assert len(actors) >= 1 and all(m[0]["content"] == task.rules_text() for m in actors)  # local actors
-    for messages, _ in calls:  # the compact notation everywhere: no action strings
+    assert PAPER.notation == "squares"
+    for messages, _ in calls:  # the compact notation everywhere: no action strings, no agent names
         system = messages[0]["content"]
         assert "move(" not in system and (system == task.rules_text() or "Squares not listed are empty" in system)
+        told = "\n".join(m["content"] for m in messages).rpartition("\n[role=")[0]  # the gateway's label line aside
+        assert told and "Agent[" not in told
     assert summary["counters"]["gate_fixes"] == 0  # the paper's actors are asked; the gate writes no line
