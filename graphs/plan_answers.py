@@ -54,7 +54,7 @@ def schema(task: Task, state: Any, refused: Sequence[tuple[str, str]] = (), numb
                 properties[key_of(task, agent)] = {"type": "integer", "enum": [i for i, _ in allowed]}
             else:
                 properties[key_of(task, agent)] = {"type": "string", "enum": [a for _, a in allowed]}
-    if numbers or getattr(task, "plan_keys", "agents") != "agents":
+    if numbers or keyed_by_squares(task):
         # the task's description names action strings and agent names; an endpoint that shows the schema to the
         # model (OpenAI's structured outputs) must read the keys and values this answer really takes
         base = {**base, "description": worded(PLAN_FORMAT, numbers, task)}
@@ -79,6 +79,12 @@ def as_actions(task: Task, state: Any, answer: str) -> str:
     return json.dumps(rewritten)
 
 
+def keyed_by_squares(task: Task) -> bool:
+    """Whether the task's plan answers key each agent by its square (``GridEasy.plan_keys``); other tasks key
+    by agent name."""
+    return getattr(task, "plan_keys", "agents") == "squares"
+
+
 def as_numbers(task: Task, state: Any, plan: dict[str, str]) -> dict[str, Any]:
     """A plan of action strings as a numbers answer names it (``as_actions`` the other way); a line that is
     no doable action of its agent stays as written."""
@@ -90,6 +96,6 @@ def as_numbers(task: Task, state: Any, plan: dict[str, str]) -> dict[str, Any]:
 def worded(text: str, numbers: bool, task: Task | None = None) -> str:
     """A plan request's text as the answer format asks (its one wording of plan values swapped), with the
     plan's keys as ``task`` writes them (its one wording of keys swapped, for a task that keys by squares)."""
-    if task is not None and getattr(task, "plan_keys", "agents") == "squares":
+    if task is not None and keyed_by_squares(task):
         text = text.replace(AGENT_KEYS, SQUARE_KEYS)
     return text.replace(ACTION_VALUES, NUMBER_VALUES) if numbers else text

@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from graphs.context import CoordinatorContext
-from graphs.plan_answers import as_numbers, key_of, worded
+from graphs.plan_answers import as_numbers, key_of, keyed_by_squares, worded
 from graphs.prompts import actor as actor_prompts
 from graphs.prompts import feedback
 from graphs.prompts.shared import messages, plan_text
@@ -87,7 +87,7 @@ def written(task: Any, state: Any, agent: str, action: str) -> str:
 
 def who(task: Any, agent: str) -> str:
     """How an actor is addressed: by its name, or by its square where plans key agents by squares."""
-    return f"the agent of square {key_of(task, agent)}" if getattr(task, "plan_keys", "agents") == "squares" else agent
+    return f"the agent of square {key_of(task, agent)}" if keyed_by_squares(task) else agent
 
 
 async def actor(job: ActorInput, runtime: Runtime[CoordinatorContext]) -> dict:
