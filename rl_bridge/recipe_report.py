@@ -146,8 +146,8 @@ def write(rows: list[dict[str, Any]], curves: dict[str, list[dict[str, str]]], o
         lines += ["| recipe | algo | seed | wall (min) | env steps | golden solved | fresh solved | steps golden (planner) | steps fresh (planner) | target | met |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['recipe']} | {r['algo']} | {r['seed']} | {r['wall_min']} | {r['env_steps']:,} | {r['golden_success']:g}/10 | "
-                  f"{r['fresh_success']:g}/10 | {r['golden_steps']} ({r['golden_planner_steps']}) | {r['fresh_steps']} "
-                  f"({r['fresh_planner_steps']}) | {r['target']} | {r['met']} |" for r in grid]
+                  f"{r['fresh_success']:g}/10 | {beside(r['golden_steps'], r['golden_planner_steps'])} | "
+                  f"{beside(r['fresh_steps'], r['fresh_planner_steps'])} | {r['target']} | {r['met']} |" for r in grid]
         lines.append("")
     if alloc:
         lines += ["| recipe | algo | seed | wall (min) | env steps | G/G* last step, golden (fresh) | G/G* mean over 20 steps, golden (fresh) | reached 0.95, golden (fresh) | target | met |",
@@ -195,6 +195,16 @@ ALGOS = ("steer", "mappo", "happo", "mat", "step")
 """``rl_bridge.recipes.RECIPE_ALGOS``, the matrix's columns (that module imports torch; a report of tables needs none)."""
 
 
+def solved_any(steps: object) -> bool:
+    """Whether a run has steps per solved episode (a number, or its text in a table); none when nothing was solved."""
+    return str(steps) not in ("", "nan")
+
+
+def beside(steps: object, planner: object) -> str:
+    """Steps per solved episode beside the greedy planner's on the same instances, ``-`` when nothing was solved."""
+    return f"{steps} ({planner})" if solved_any(steps) else "-"
+
+
 @cache
 def recipes_table() -> dict[str, Any]:
     """recipes.toml's recipes as written, read once and without torch (``rl_bridge.recipes`` validates them)."""
@@ -203,6 +213,7 @@ def recipes_table() -> dict[str, Any]:
     return tomllib.loads(Path(__file__).with_name("recipes.toml").read_text())["recipes"]
 
 
+@cache
 def recipe_rank(name: str) -> int:
     """Where a recipe sorts in a table: its place in recipes.toml (unknown names last)."""
     names = list(recipes_table())
@@ -236,7 +247,7 @@ def cell(row: dict[str, str]) -> str:
         head = f"{float(row['golden_normalised_last']):.3f} ({float(row['fresh_normalised_last']):.3f})"
     else:
         head = f"{float(row['golden_success']):g}/10 ({float(row['fresh_success']):g}/10)"
-        if row["golden_steps"] not in ("", "nan"):  # steps per solved episode: none when nothing was solved
+        if solved_any(row["golden_steps"]):
             head += f", {row['golden_steps']} steps ({row['golden_planner_steps']})"
     return f"{head}; {minutes}; {mark}"
 
