@@ -47,14 +47,14 @@ def server_log_of(out: Path) -> Path:
     return out.with_name(out.name + ".server.log")
 
 
-def plan(n2x2: int, n2x4: int, first2x2: int = 0) -> list[tuple[str, int]]:
-    """Interleaved so that both sizes have results early; 2x2 instances from ``first2x2`` on (so two
-    processes, one per core, can share the instances without playing one twice)."""
+def plan(n2x2: int, n2x4: int, first2x2: int = 0, first2x4: int = 0) -> list[tuple[str, int]]:
+    """Interleaved so that both sizes have results early; instances from ``first2x2`` / ``first2x4`` on
+    (so two processes, one per core, can share the instances without playing one twice)."""
     order = []
     for i in range(max(n2x2, n2x4)):
         if first2x2 <= i < n2x2:
             order.append(("2x2", i))
-        if i < n2x4:
+        if first2x4 <= i < n2x4:
             order.append(("2x4", i))
     return order
 
@@ -257,6 +257,7 @@ def main() -> None:
     parser.add_argument("--n2x2", type=int, default=10)
     parser.add_argument("--n2x4", type=int, default=3)
     parser.add_argument("--first2x2", type=int, default=0, help="first Easy 2x2 instance to play (default 0)")
+    parser.add_argument("--first2x4", type=int, default=0, help="first Easy 2x4 instance to play (default 0)")
     add_knob_flags(parser)
     parser.add_argument("--coordinators", default="llamac,hmas2", help="which to play, comma-separated")
     parser.add_argument("--max-steps", type=int, default=None,
@@ -265,7 +266,7 @@ def main() -> None:
     parser.add_argument("--server-log", type=Path, default=None, help="where the local server logs (default: <out>.server.log)")
     args = parser.parse_args()
     log = args.server_log or server_log_of(args.out)
-    order = plan(args.n2x2, args.n2x4, args.first2x2)
+    order = plan(args.n2x2, args.n2x4, args.first2x2, args.first2x4)
     knobs = resolve_knobs("llamac", args.preset, knob_values(args))
     config = coordinator_config("llamac", knobs)
     coordinators = tuple(c for c in args.coordinators.split(",") if c)
