@@ -175,8 +175,9 @@ def markdown_table(rows: list[dict], evaluated: bool) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in ("2x2", "2x4"):
-        for model, name in dict.fromkeys((r["model"], label(r)) for r in rows if r["size"] == size):
-            eps = [r for r in rows if r["size"] == size and (r["model"], label(r)) == (model, name) and r["steps"]]
+        # rows of the first benchmark files did not all record their model
+        for model, name in dict.fromkeys((r.get("model", "n/a"), label(r)) for r in rows if r["size"] == size):
+            eps = [r for r in rows if r["size"] == size and (r.get("model", "n/a"), label(r)) == (model, name) and r["steps"]]
             if not eps:
                 continue
 
