@@ -134,6 +134,8 @@ class LocalModelServer:
                 os.close(fd)
                 self.log_path = Path(name)
             with open(self.log_path, "ab") as log:
+                log.write(f"llamac: {' '.join(self.command())}\n".encode())  # the run folder says how it was served
+                log.flush()
                 # Own session: a terminal's Ctrl-C reaches us, and we stop the child ourselves.
                 self._proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                               stdin=subprocess.DEVNULL, start_new_session=True,

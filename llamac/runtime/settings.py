@@ -178,14 +178,15 @@ class Settings(BaseSettings):
         return 1800.0 if self.resolved_provider() == "local" else 300.0
 
     def resolved_local_threads(self) -> int:
-        """``local_threads``; unset: every usable CPU when the machine is idle (load average under a quarter
-        of them: two threads served 1.47x faster than one on an idle 2-core machine), else half of them,
-        at least one (a second thread beside another busy job cut generation to 1-6 tokens/s)."""
+        """``local_threads``; unset: every usable CPU when the machine is idle (under a quarter of them busy:
+        two threads served 1.47x faster than one on an idle 2-core machine), else half of them, at least one
+        (a second thread beside another busy job cut generation to 1-6 tokens/s). Busy is measured now, over
+        a second (``busy_cpus``), not by the load average, which still counts a job that ended a minute ago:
+        right after ``setup.sh`` or another run, it gave the main job one thread on an idle machine."""
         if self.local_threads is not None:
             return self.local_threads
         usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        idle = hasattr(os, "getloadavg") and os.getloadavg()[0] < usable / 4
-        return usable if idle else max(1, usable // 2)
+        return usable if busy_cpus() < usable / 4 else max(1, usable // 2)
 
     def local_model_name(self) -> str:
         """The alias the local server answers to (a GGUF path is named by its file stem)."""
@@ -199,3 +200,10 @@ class Settings(BaseSettings):
             return []
         value = self.openai_api_key.get_secret_value()
         return [value] if value else []
+
+
+def busy_cpus(interval_s: float = 1.0) -> float:
+    """How many of the machine's CPUs other work keeps busy, measured over ``interval_s`` seconds now."""
+    import psutil
+
+    return psutil.cpu_percent(interval=interval_s) / 100 * (psutil.cpu_count() or 1)

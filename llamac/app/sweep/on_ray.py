@@ -192,7 +192,7 @@ class RayExecutor:
                     actors.append(host.options(
                         name=f"{host_name}-{node['NodeID']}",
                         scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
-                    ).remote(str(plan.out / "local-model.log")))
+                    ).remote(str(plan.out / "local-model.log"), threads))
         return ref, host_name, actors
 
 
@@ -233,8 +233,10 @@ class BudgetKeeper:
 class ModelServerHost:
     """This node's local model server, started on the first ``url`` call and stopped with the actor."""
 
-    def __init__(self, log_path: str) -> None:
+    def __init__(self, log_path: str, threads: int) -> None:
         self.log_path = log_path
+        self.threads = threads
+        """As many llama.cpp threads as Ray reserved CPUs for this actor (measured once, by the driver)."""
         self.server: Any = None
 
     def url(self) -> str:
@@ -243,7 +245,8 @@ class ModelServerHost:
 
             from llamac.runtime.local_model import LocalModelServer
 
-            self.server = LocalModelServer.from_settings(Settings(), log_path=Path(self.log_path))
+            settings = Settings().model_copy(update={"local_threads": self.threads})
+            self.server = LocalModelServer.from_settings(settings, log_path=Path(self.log_path))
             self.server.start()
         return self.server.url
 

@@ -177,6 +177,7 @@ def test_a_terminated_run_says_how_to_resume_and_stops_its_server(make_settings,
         time.sleep(0.3)
     assert proc.poll() is None, proc.stderr.read()
     port = int(re.search(r"running on http://127\.0\.0\.1:(\d+)", log.read_text(errors="replace")).group(1))
+    assert re.search(r"^llamac: .* --n_threads \d+ ", log.read_text(errors="replace"), re.M)  # how it was served
     proc.send_signal(signal.SIGTERM)
     err = proc.communicate(timeout=60)[1]
     assert proc.returncode == 130, err

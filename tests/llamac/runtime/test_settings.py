@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from llamac.runtime.settings import Settings
+from llamac.runtime import settings as settings_module
+from llamac.runtime.settings import Settings, busy_cpus
 
 
 def test_no_key_means_local_provider_with_llama_cpp_dialect(make_settings):
@@ -98,13 +100,37 @@ def test_env_example_documents_every_setting_and_loads(make_settings):
 
 def test_local_threads_follow_the_machines_load_and_an_explicit_value_wins(make_settings, monkeypatch):
     """Every CPU on an idle machine (two threads were 1.47x faster on an idle 2-core one); half of them,
-    at least one, when the machine is busy (a second thread beside another job cut generation sharply)."""
+    at least one, when the machine is busy now (a second thread beside another job cut generation sharply).
+    A load average left by a job that has ended does not count."""
     make_settings()
-    for usable, load, expected in ((1, 0.0, 1), (2, 0.1, 2), (2, 1.5, 1), (3, 2.0, 1), (8, 0.5, 8), (8, 3.0, 4)):
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.0, 2.0, 2.0), raising=False)  # a run that just ended
+    for usable, busy, expected in ((1, 0.0, 1), (2, 0.1, 2), (2, 1.5, 1), (3, 2.0, 1), (8, 0.5, 8), (8, 3.0, 4)):
         monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=usable: set(range(n)), raising=False)
-        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
-        assert Settings(_env_file=None).resolved_local_threads() == expected, (usable, load)
+        monkeypatch.setattr(settings_module, "busy_cpus", lambda busy=busy: busy)
+        assert Settings(_env_file=None).resolved_local_threads() == expected, (usable, busy)
     monkeypatch.setenv("LLAMAC_LOCAL_THREADS", "3")
     assert Settings(_env_file=None).resolved_local_threads() == 3
     monkeypatch.setenv("LLAMAC_LOCAL_THREADS", "")  # as .env.example ships it: unset
     assert Settings(_env_file=None).resolved_local_threads() == 8 // 2
+
+
+def test_busy_cpus_sees_a_process_spinning_now():
+    """The measure behind the thread count: a process spinning on one CPU during the second measured
+    keeps at least about half a CPU busy (more when the machine has other work), never more than it has."""
+    import multiprocessing
+
+    spinner = multiprocessing.get_context("spawn").Process(target=_spin, args=(3.0,), daemon=True)
+    spinner.start()
+    try:
+        time.sleep(0.5)  # the child's interpreter is up and spinning
+        busy = busy_cpus(1.0)
+    finally:
+        spinner.terminate()
+        spinner.join()
+    assert 0.5 <= busy <= (os.cpu_count() or 1) + 0.01
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
