@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     local_model: str = "qwen-0.5b"
     """LLAMAC_LOCAL_MODEL: ``qwen-0.5b`` (default, shipped), ``qwen-1.5b`` or a path to a GGUF file."""
     local_threads: int | None = Field(default=None, gt=0)
-    """LLAMAC_LOCAL_THREADS: llama.cpp threads. Unset: chosen from the machine's load when the server
+    """LLAMAC_LOCAL_THREADS: llama.cpp threads. Unset: chosen from how busy the CPUs are when the server
     starts (``resolved_local_threads``): every CPU this process may use on an idle machine, half of them
     (at least one) on a busy one, where a second thread next to another job cut generation to 1-6 tokens/s."""
     local_ctx: int = Field(default=8192, gt=0)
