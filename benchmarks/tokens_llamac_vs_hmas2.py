@@ -175,9 +175,12 @@ def markdown_table(rows: list[dict], evaluated: bool) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in ("2x2", "2x4"):
-        # rows of the first benchmark files did not all record their model
-        for model, name in dict.fromkeys((r.get("model", "n/a"), label(r)) for r in rows if r["size"] == size):
-            eps = [r for r in rows if r["size"] == size and (r.get("model", "n/a"), label(r)) == (model, name) and r["steps"]]
+        groups: dict[tuple[str, str], list[dict]] = {}  # (model, coordinator) -> rows, in order of appearance
+        for r in rows:
+            if r["size"] == size:  # rows of the first benchmark files did not all record their model
+                groups.setdefault((r.get("model", "n/a"), label(r)), []).append(r)
+        for (model, name), group in groups.items():
+            eps = [r for r in group if r["steps"]]
             if not eps:
                 continue
 

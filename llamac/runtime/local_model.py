@@ -133,11 +133,12 @@ class LocalModelServer:
                 fd, name = tempfile.mkstemp(prefix="llamac-server-", suffix=".log")
                 os.close(fd)
                 self.log_path = Path(name)
+            command = self.command()
             with open(self.log_path, "ab") as log:
-                log.write(f"llamac: {' '.join(self.command())}\n".encode())  # the run folder says how it was served
+                log.write(f"llamac: {' '.join(command)}\n".encode())  # the run folder says how it was served
                 log.flush()
                 # Own session: a terminal's Ctrl-C reaches us, and we stop the child ourselves.
-                self._proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                               stdin=subprocess.DEVNULL, start_new_session=True,
                                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
             atexit.register(self.stop)

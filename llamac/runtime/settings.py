@@ -203,7 +203,8 @@ class Settings(BaseSettings):
 
 
 def busy_cpus(interval_s: float = 1.0) -> float:
-    """How many of the machine's CPUs other work keeps busy, measured over ``interval_s`` seconds now."""
+    """How many of the machine's CPUs are busy, measured over ``interval_s`` seconds now (the caller only
+    waits meanwhile, so what is counted is the machine's other work)."""
     import psutil
 
     return psutil.cpu_percent(interval=interval_s) / 100 * (psutil.cpu_count() or 1)
